@@ -1,0 +1,5 @@
+export * from './mediasoupSchemas';
+export * from './requests';
+export * from './responses';
+export * from './notifications';
+export * from './socketEvents';
