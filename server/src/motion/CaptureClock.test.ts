@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { CaptureClock } from './CaptureClock';
+
+const clock = () => new CaptureClock({ maxFutureMs: 200, maxAgeMs: 1000, resyncAfter: 5 });
+
+describe('CaptureClock', () => {
+  it('anchors on the first packet and maps capture times onto the local clock', () => {
+    const c = clock();
+    expect(c.toLocalMs(0)).toBeUndefined();
+    expect(c.observe(1_000, 51_000)).toBe('ok');
+    expect(c.toLocalMs(1_033)).toBe(51_033);
+  });
+
+  it('tightens the anchor when a faster packet arrives', () => {
+    const c = clock();
+    c.observe(1_000, 51_040);
+    expect(c.observe(1_033, 51_043)).toBe('ok');
+    expect(c.toLocalMs(1_033)).toBe(51_043);
+  });
+
+  it('refuses a packet whose capture time lies in the future', () => {
+    const c = clock();
+    c.observe(1_000, 51_000);
+    expect(c.observe(10_000, 51_050)).toBe('future');
+    expect(c.toLocalMs(1_000)).toBe(51_000);
+  });
+
+  it('refuses a packet captured too long ago', () => {
+    const c = clock();
+    c.observe(1_000, 51_000);
+    expect(c.observe(1_033, 53_000)).toBe('stale');
+  });
+
+  it('re-anchors after a run of consistently refused packets', () => {
+    const c = clock();
+    // A forged first packet sets a wrong anchor...
+    c.observe(900_000, 51_000);
+    // ...and the real stream is refused for a few packets, then taken.
+    const verdicts = Array.from({ length: 8 }, (_, i) => c.observe(1_000 + i * 33, 51_100 + i * 33));
+    expect(verdicts.slice(0, 5)).toEqual(['stale', 'stale', 'stale', 'stale', 'stale']);
+    expect(verdicts.slice(5)).toEqual(['ok', 'ok', 'ok']);
+    expect(c.resyncs).toBe(1);
+  });
+
+  it('treats non-finite times as stale', () => {
+    const c = clock();
+    expect(c.observe(Number.NaN, 1)).toBe('stale');
+  });
+});
