@@ -3,6 +3,7 @@
  * The client parses each one with `signallingNotificationSchema` before acting on it.
  */
 import { z } from 'zod';
+import { motionStatsSchema } from './motionStats';
 import { peerInfoSchema, producerInfoSchema } from './responses';
 
 export const roomClosedReasonSchema = z.enum(['workerDied', 'serverShutdown', 'closedByServer']);
@@ -20,6 +21,8 @@ export const signallingNotificationSchema = z.discriminatedUnion('type', [
     type: z.literal('roomClosed'),
     data: z.object({ reason: roomClosedReasonSchema, message: z.string() }),
   }),
+  /** Avatar mode: the server's stats of this peer's motion uplink (see motionStats.ts). */
+  z.object({ type: z.literal('motionStats'), data: motionStatsSchema }),
 ]);
 
 export type SignallingNotification = z.infer<typeof signallingNotificationSchema>;
