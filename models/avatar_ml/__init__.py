@@ -1,0 +1,1 @@
+"""Offline side of avatar-call: landmarks, teacher renderer, evaluation, training, export."""
