@@ -1,0 +1,135 @@
+"""Eye interiors: the eyeball is re-synthesised inside the driven lid contour so that blinks close
+it and the iris follows the iris landmarks (gaze), whatever the source eye was doing.
+
+Onboarding (once per source) builds, per eye, a sclera plate (the source with the iris inpainted)
+and an iris sprite (visible source iris pixels, completed by the iris's own radial colour profile
+where the lid hid it). A closed source eye gets a synthetic sclera and iris instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .topology import EYES, eye_opening
+
+OPEN_THRESHOLD = 0.16  # lid gap / eye width above which a source eye counts as open
+_BINS = 12
+
+
+@dataclass
+class EyeModel:
+    open: bool
+    sprite: np.ndarray  # (S, S, 3) float32 iris, centred, radius `radius` px
+    radius: float
+    sclera_color: np.ndarray  # (3,) float32
+
+
+def _polygon_mask(pts: np.ndarray, shape: tuple[int, int], aa: bool = True) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(pts * 16).astype(np.int32)], 255, cv2.LINE_AA if aa else cv2.LINE_8, shift=4)
+    return m.astype(np.float32) / 255.0
+
+
+def _iris_geometry(px: np.ndarray, centre: int, ring: np.ndarray) -> tuple[np.ndarray, float]:
+    c = px[centre]
+    r = float(np.mean(np.linalg.norm(px[ring] - c, axis=1)))
+    return c, max(r, 1.0)
+
+
+def build_eye_models(src: np.ndarray, src_px: np.ndarray, brightness: float) -> tuple[list[EyeModel], np.ndarray]:
+    """EyeModels for both eyes and the sclera plate (source with irises inpainted)."""
+    h, w = src.shape[:2]
+    inpaint_mask = np.zeros((h, w), np.uint8)
+    models: list[EyeModel] = []
+    for contour, *_rest, centre, ring in EYES:
+        eye_idx = len(models)
+        c, r = _iris_geometry(src_px, centre, ring)
+        is_open = bool(eye_opening(src_px, eye_idx) > OPEN_THRESHOLD)
+        half = int(np.ceil(r * 1.25)) + 1
+        size = 2 * half + 1
+        yy, xx = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float32)
+        rad = np.sqrt(xx**2 + yy**2) / r
+        poly = _polygon_mask(src_px[contour], (h, w), aa=False) > 0.5
+        sclera = np.array([225, 215, 210], np.float32) * brightness
+        if is_open:
+            x0, y0 = int(round(c[0])) - half, int(round(c[1])) - half
+            patch = np.zeros((size, size, 3), np.float32)
+            vis = np.zeros((size, size), bool)
+            ys, xs = np.mgrid[y0 : y0 + size, x0 : x0 + size]
+            inb = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+            patch[inb] = src[ys[inb], xs[inb]]
+            vis[inb] = poly[ys[inb], xs[inb]]
+            vis &= rad <= 1.0
+            # Radial colour profile from the visible iris completes what the lid hides.
+            bins = np.minimum((rad * _BINS).astype(int), _BINS - 1)
+            prof = np.zeros((_BINS, 3), np.float32)
+            fallback = patch[vis].mean(axis=0) if vis.any() else np.array([70, 55, 45], np.float32)
+            for b in range(_BINS):
+                sel = vis & (bins == b)
+                prof[b] = patch[sel].mean(axis=0) if sel.sum() >= 3 else fallback
+            sprite = np.where(vis[..., None], patch, prof[bins])
+            # Inpaint the iris out of the eye so the sclera plate can carry a moved iris.
+            cv2.circle(inpaint_mask, (int(round(c[0])), int(round(c[1]))), int(np.ceil(r * 1.15)), 255, -1)
+            ring_px = poly & ~(np.hypot(*(np.mgrid[0:h, 0:w][::-1] - c[:, None, None])) <= r * 1.2)
+            if ring_px.sum() > 5:
+                sclera = np.median(src[ring_px].astype(np.float32), axis=0)
+        else:
+            iris = np.array([80, 60, 48], np.float32) * brightness
+            sprite = np.where(
+                (rad < 0.42)[..., None], np.array([22, 16, 16], np.float32), iris * (1.0 - 0.35 * np.clip(rad - 0.7, 0, 0.3) / 0.3)[..., None]
+            ).astype(np.float32)
+        models.append(EyeModel(is_open, sprite.astype(np.float32), r, sclera.astype(np.float32)))
+    plate = cv2.inpaint(src, inpaint_mask, 3, cv2.INPAINT_TELEA) if inpaint_mask.any() else src.copy()
+    return models, plate
+
+
+def composite_eyes(
+    out: np.ndarray, warped_plate: np.ndarray, dst_px: np.ndarray, models: list[EyeModel]
+) -> None:
+    """Draws both eyeballs into `out` (float32 HxWx3, in place) inside the driven lid contours."""
+    h, w = out.shape[:2]
+    for eye_idx, ((contour, *_rest, centre, ring), model) in enumerate(zip(EYES, models)):
+        pts = dst_px[contour]
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int) - 2
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 3
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        bw, bh = x1 - x0, y1 - y0
+        local = pts - np.array([x0, y0], np.float32)
+        m = _polygon_mask(local, (bh, bw))
+        if m.max() <= 0:
+            continue
+        if model.open:
+            sclera = warped_plate[y0:y1, x0:x1].astype(np.float32)
+        else:
+            # Synthetic sclera: lighter in the middle, shaded towards the corners and under the lid.
+            yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float32)
+            cx = (local[:, 0].min() + local[:, 0].max()) / 2
+            half_w = max((local[:, 0].max() - local[:, 0].min()) / 2, 1.0)
+            shade = 1.0 - 0.35 * np.square((xx - cx) / half_w) - 0.15 * (1 - yy / max(bh - 1, 1))
+            sclera = model.sclera_color[None, None] * np.clip(shade, 0.4, 1.0)[..., None]
+        c, r = _iris_geometry(dst_px, centre, ring)
+        s = r / model.radius
+        half = (model.sprite.shape[0] - 1) / 2
+        a = np.array([[s, 0, c[0] - x0 - s * half], [0, s, c[1] - y0 - s * half]], np.float32)
+        iris = cv2.warpAffine(model.sprite, a, (bw, bh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        yy, xx = np.mgrid[0:bh, 0:bw].astype(np.float32)
+        dist = np.hypot(xx - (c[0] - x0), yy - (c[1] - y0))
+        ia = np.clip(r + 0.5 - dist, 0.0, 1.0)[..., None]
+        eye = sclera * (1 - ia) + iris * ia
+        # A soft shadow under the upper lid keeps the eyeball from looking pasted on.
+        top = np.interp(xx, *_upper_curve(local))
+        shadow = 1.0 - 0.25 * np.exp(-np.maximum(yy - top, 0) / max(r * 0.35, 0.5))
+        eye = eye * shadow[..., None]
+        mm = m[..., None]
+        out[y0:y1, x0:x1] = out[y0:y1, x0:x1] * (1 - mm) + eye * mm
+
+
+def _upper_curve(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    upper = local[:9]  # contour order: outer corner, upper lid ..., inner corner
+    order = np.argsort(upper[:, 0])
+    return upper[order, 0], upper[order, 1]

@@ -1,0 +1,131 @@
+"""Teacher v1: one source portrait + its landmarks + driving landmarks → frames of that person.
+
+Pipeline per frame (all at the output resolution, source resampled once at onboarding):
+1. backward warp field: depth-ordered canonical-mesh warp inside the face, smooth decaying
+   displacement outside it (hair, neck, shoulders follow; far background stays) — `flow.py`;
+2. the source and its iris-free sclera plate are resampled through that field;
+3. eyeballs are re-synthesised inside the driven lid contours (blinks, gaze) — `eyes.py`;
+4. a mouth interior is synthesised when the driven mouth opens wider than the source's — `mouth.py`.
+Composites use anti-aliased, feathered masks so no seam shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .eyes import build_eye_models, composite_eyes
+from .flow import FlowParams, mesh_backward_map
+from .mouth import build_mouth_model, composite_mouth
+from .restore import restore_source
+
+LANDMARK_COUNT = 478
+MESH_VERTICES = 468
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    out_size: int = 512
+    flow: FlowParams = field(default_factory=FlowParams)
+    eyes: bool = True
+    mouth: bool = True
+    restore: bool = True  # mild source restoration (denoise + deblock + sharpen) at onboarding
+
+
+def _triangles(task_path: str | Path | None) -> np.ndarray:
+    from ..landmarks.canonical_mesh import load_canonical_mesh
+
+    mesh = load_canonical_mesh(task_path) if task_path else load_canonical_mesh()
+    return mesh.triangles
+
+
+def _check_landmarks(lm: np.ndarray, what: str) -> np.ndarray:
+    lm = np.asarray(lm, np.float32)
+    if lm.ndim != 2 or lm.shape[0] != LANDMARK_COUNT or lm.shape[1] < 2:
+        raise ValueError(f"{what}: expected (478, 2|3) landmarks, got {lm.shape}")
+    if not np.all(np.isfinite(lm)):
+        raise ValueError(f"{what}: landmarks contain NaN/inf")
+    if lm.shape[1] == 2:
+        lm = np.concatenate([lm, np.zeros((LANDMARK_COUNT, 1), np.float32)], axis=1)
+    return lm[:, :3]
+
+
+class TeacherRenderer:
+    """An onboarded identity. Create with `TeacherRenderer.create(...)`; render with `.render(...)`."""
+
+    def __init__(
+        self, source: np.ndarray, source_landmarks: np.ndarray, triangles: np.ndarray, config: TeacherConfig
+    ) -> None:
+        s = config.out_size
+        self.config = config
+        self.triangles = triangles
+        self.source_landmarks = source_landmarks
+        src = cv2.resize(source, (s, s), interpolation=cv2.INTER_AREA if source.shape[0] > s else cv2.INTER_CUBIC)
+        if config.restore:
+            src = restore_source(src)
+        self.source = src
+        self.src_px = self._to_px(source_landmarks)
+        skin = src[cv2.fillPoly(np.zeros((s, s), np.uint8), [np.round(self.src_px[[234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454]]).astype(np.int32)], 1) > 0]
+        lum = float(np.median(skin.mean(axis=1))) if len(skin) else 150.0
+        self.brightness = float(np.clip(lum / 150.0, 0.4, 1.4))
+        self.eye_models, self.plate = build_eye_models(src, self.src_px, self.brightness)
+        self.mouth_model = build_mouth_model(src, self.src_px, self.brightness)
+
+    @classmethod
+    def create(
+        cls,
+        source_rgb: np.ndarray,
+        source_landmarks: np.ndarray | None = None,
+        *,
+        config: TeacherConfig | None = None,
+        extractor=None,
+        task_path: str | Path | None = None,
+    ) -> "TeacherRenderer":
+        """Onboards a square RGB uint8 portrait; detects its landmarks if not given."""
+        source_rgb = np.asarray(source_rgb)
+        if source_rgb.ndim != 3 or source_rgb.shape[2] != 3 or source_rgb.dtype != np.uint8:
+            raise ValueError(f"source must be HxWx3 uint8 RGB, got {source_rgb.shape} {source_rgb.dtype}")
+        if source_rgb.shape[0] != source_rgb.shape[1]:
+            raise ValueError("source must be square (crop it first)")
+        if source_landmarks is None:
+            if extractor is None:
+                from ..landmarks.extractor import FaceLandmarkExtractor
+
+                extractor = FaceLandmarkExtractor(task_path) if task_path else FaceLandmarkExtractor()
+            face = extractor.detect(source_rgb)
+            if face is None:
+                raise ValueError("no face found in the source portrait")
+            source_landmarks = face.landmarks
+        lm = _check_landmarks(source_landmarks, "source landmarks")
+        return cls(source_rgb, lm, _triangles(task_path), config or TeacherConfig())
+
+    def _to_px(self, lm: np.ndarray) -> np.ndarray:
+        s = self.config.out_size
+        return lm[:, :2] * s - 0.5
+
+    def render(self, driving: np.ndarray) -> np.ndarray:
+        """(478, 3) → (S, S, 3) uint8, or a batch (B, 478, 3) → (B, S, S, 3)."""
+        driving = np.asarray(driving, np.float32)
+        if driving.ndim == 2:
+            return self._render_one(_check_landmarks(driving, "driving landmarks"))
+        return np.stack([self._render_one(_check_landmarks(d, f"driving landmarks [{i}]")) for i, d in enumerate(driving)])
+
+    def _render_one(self, lm: np.ndarray) -> np.ndarray:
+        s = self.config.out_size
+        dst_px = self._to_px(lm)
+        face_h = float(np.linalg.norm(dst_px[10] - dst_px[152]))
+        mesh_src = self.src_px[:MESH_VERTICES]
+        mesh_dst = dst_px[:MESH_VERTICES]
+        depth = lm[:MESH_VERTICES, 2]
+        m, _ = mesh_backward_map(mesh_src, mesh_dst, depth, self.triangles, (s, s), 1.0, face_h, self.config.flow)
+        mx, my = m[..., 0], m[..., 1]
+        out = cv2.remap(self.source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        if self.config.eyes:
+            plate = cv2.remap(self.plate, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            composite_eyes(out, plate, dst_px, self.eye_models)
+        if self.config.mouth:
+            composite_mouth(out, dst_px, self.mouth_model)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
