@@ -3,3 +3,4 @@ export * from './requests';
 export * from './responses';
 export * from './notifications';
 export * from './socketEvents';
+export * from './results';
