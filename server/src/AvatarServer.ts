@@ -1,0 +1,106 @@
+/**
+ * The whole server: mediasoup workers, rooms, HTTP (REST, metrics, client) and socket.io
+ * signalling. `start()` brings it up on `config.http`; `close()` tears it down in reverse.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config';
+import { createHttpApp } from './http/createHttpApp';
+import { createLogger, type Logger } from './logger';
+import { WorkerPool } from './media/WorkerPool';
+import { ServerMetrics } from './metrics/ServerMetrics';
+import { RoomRegistry } from './rooms/RoomRegistry';
+import { SignallingServer } from './signalling/SignallingServer';
+
+export type AvatarServerOptions = {
+  /** Defaults to a pino logger at `config.log.level`. */
+  logger?: Logger;
+};
+
+export class AvatarServer {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  readonly workers: WorkerPool;
+  readonly rooms: RoomRegistry;
+  readonly signalling: SignallingServer;
+  readonly httpServer: HttpServer;
+  /** Loopback URL of this server, e.g. http://127.0.0.1:3000 (what tests and the banner use). */
+  readonly url: string;
+  #closing: Promise<void> | undefined;
+
+  private constructor(fields: {
+    config: Config;
+    logger: Logger;
+    metrics: ServerMetrics;
+    workers: WorkerPool;
+    rooms: RoomRegistry;
+    signalling: SignallingServer;
+    httpServer: HttpServer;
+    url: string;
+  }) {
+    this.config = fields.config;
+    this.logger = fields.logger;
+    this.metrics = fields.metrics;
+    this.workers = fields.workers;
+    this.rooms = fields.rooms;
+    this.signalling = fields.signalling;
+    this.httpServer = fields.httpServer;
+    this.url = fields.url;
+  }
+
+  static async start(config: Config, options: AvatarServerOptions = {}): Promise<AvatarServer> {
+    const logger = options.logger ?? createLogger(config.log.level);
+    const metrics = new ServerMetrics();
+    const workers = await WorkerPool.create({
+      numWorkers: config.mediasoup.numWorkers,
+      logLevel: config.mediasoup.workerLogLevel,
+      restartDelayMs: config.mediasoup.workerRestartDelayMs,
+      logger,
+      metrics,
+    });
+    const rooms = new RoomRegistry({ pool: workers, config, logger, metrics });
+    const app = createHttpApp({ config, rooms, metrics, logger });
+    const httpServer = createServer(app);
+    const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.http.port, config.http.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await signalling.close().catch(() => undefined);
+      rooms.close();
+      workers.close();
+      throw error;
+    }
+    const { port } = httpServer.address() as AddressInfo;
+    const host = ['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    logger.info({ url, workers: workers.workers.map((w) => w.pid) }, 'avatar server listening');
+    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, httpServer, url });
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Idempotent: rooms (clients told `serverShutdown`), sockets, HTTP server, workers. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.rooms.close('serverShutdown');
+    const signallingClosed = this.signalling.close();
+    // Keep-alive HTTP connections would hold the server open; socket.io closes the listener.
+    this.httpServer.closeAllConnections();
+    await signallingClosed;
+    this.workers.close();
+    this.logger.info('avatar server closed');
+  }
+}

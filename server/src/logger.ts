@@ -1,0 +1,8 @@
+/** pino root logger; everything else uses `logger.child({ roomId, peerId })`. */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: 'avatar-call' } });
+}
