@@ -1,0 +1,25 @@
+/** Starts a real AvatarServer for tests: free port, one worker, quiet logs unless TEST_LOG_LEVEL. */
+import { AvatarServer } from '../AvatarServer';
+import { loadConfig, type ConfigInput, type PartialDeep } from '../config';
+
+export async function startTestServer(overrides: PartialDeep<ConfigInput> = {}): Promise<AvatarServer> {
+  const base: PartialDeep<ConfigInput> = {
+    http: { host: '127.0.0.1', port: 0 },
+    log: { level: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent' },
+    mediasoup: { numWorkers: 1 },
+  };
+  const config = loadConfig({}, mergeOverrides(base, overrides));
+  return AvatarServer.start(config);
+}
+
+function mergeOverrides(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const prev = out[key];
+    out[key] =
+      typeof prev === 'object' && prev !== null && typeof value === 'object' && value !== null
+        ? mergeOverrides(prev as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
