@@ -20,6 +20,7 @@ import type {
 } from 'mediasoup-client/types';
 import { assertUnreachable } from '@shared/assertUnreachable';
 import type { DataSource, MediaSource, ProducerInfo, SignallingNotification } from '@shared/signalling';
+import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type {
   InboundTrackStats,
@@ -40,6 +41,8 @@ export type CallSessionEvents = {
   trackupdated: [RemoteTrack];
   trackremoved: [RemoteTrack];
   transportstate: [TransportDirection, TransportState];
+  /** Avatar mode: the server's stats of this peer's motion uplink (client/src/avatar/ shows them). */
+  motionstats: [MotionStatsPayload];
   /** The session is over (left, room closed, socket lost, failed); emitted once, before `close`. */
   ended: [SessionEnd];
   close: [];
@@ -400,7 +403,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         this.#end({ type: 'roomClosed', reason: notification.data.reason, message: notification.data.message });
         break;
       case 'motionStats':
-        // Avatar mode's stats panel reads these from the SignallingClient (client/src/avatar/).
+        this.emit('motionstats', notification.data);
         break;
       default:
         assertUnreachable(notification);
