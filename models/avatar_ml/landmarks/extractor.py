@@ -28,6 +28,7 @@ import numpy as np
 
 from .canonical_mesh import DEFAULT_TASK_PATH, load_canonical_mesh
 from .geometry import GeometryPipeline
+from .smoothing import OneEuroLandmarkSmoother
 from .track_io import LandmarkTrack
 
 EXTRACTOR_VERSION = "mp-face-landmarker-py/1"
@@ -36,6 +37,9 @@ LANDMARKER_NAME = "face_landmarks_detector.tflite"
 DET_SIZE = 128
 LM_SIZE = 256
 N_LANDMARKS = 478
+# The browser graph never sees timestamp 0 (its first frame already primes the smoother); an offset of
+# 1 us reproduces that, matching the browser to ~0.02 px on every frame including the second.
+TIMESTAMP_OFFSET_US = 1
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ class FaceLandmarkExtractor:
     """MediaPipe FaceLandmarker (one face) on numpy RGB frames. Not thread-safe; one per worker."""
 
     def __init__(self, task_path: str | Path = DEFAULT_TASK_PATH, *, min_detection_confidence: float = 0.5,
-                 min_presence_confidence: float = 0.5, threads: int = 2, pixel_centers: bool = True):
+                 min_presence_confidence: float = 0.5, threads: int = 2, pixel_centers: bool = False):
         task_path = Path(task_path)
         with zipfile.ZipFile(task_path) as z:
             det_model, lm_model = z.read(DETECTOR_NAME), z.read(LANDMARKER_NAME)
@@ -253,7 +257,7 @@ class FaceLandmarkExtractor:
         return cv2.warpAffine(rgb, m, (LM_SIZE, LM_SIZE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
 
-    def landmarks_in_roi(self, rgb: np.ndarray, roi: Rect) -> FaceResult | None:
+    def landmarks_in_roi(self, rgb: np.ndarray, roi: Rect, with_transform: bool = True) -> FaceResult | None:
         t0 = time.perf_counter()
         crop = self.crop(rgb, roi)
         self._lm.set_tensor(self._lm_in, crop.astype(np.float32)[None] / 255.0)
@@ -264,11 +268,16 @@ class FaceLandmarkExtractor:
         if presence < self.min_presence_confidence:
             return None
         lm = project_landmarks(raw, roi)
-        t1 = time.perf_counter()
         h, w = rgb.shape[:2]
-        transform = self._geometry.transform(lm[None], w, h)[0]
-        self.timings_ms["geometry"] += (time.perf_counter() - t1) * 1e3
+        transform = self.transforms(lm[None], w, h)[0] if with_transform else np.full((4, 4), np.nan, np.float32)
         return FaceResult(lm, transform, presence, roi, raw)
+
+    def transforms(self, landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Facial transformation matrices (N,4,4) for normalized landmarks (N,478,3), batched."""
+        t0 = time.perf_counter()
+        out = self._geometry.transform(landmarks, width, height)
+        self.timings_ms["geometry"] += (time.perf_counter() - t0) * 1e3
+        return out
 
     # ---- public API ----------------------------------------------------------------------------
     def detect(self, rgb: np.ndarray) -> FaceResult | None:
@@ -280,12 +289,19 @@ class FaceLandmarkExtractor:
         h, w = rgb.shape[:2]
         return self.landmarks_in_roi(rgb, self.roi_from_detection(dets[0], w, h))
 
-    def track(self, frames: Iterable[np.ndarray], fps: float = 30.0, source: str = "") -> LandmarkTrack:
-        """VIDEO mode over a sequence of RGB frames (an array (T,H,W,3) or any iterable)."""
-        lms, mats, valid = [], [], []
+    def track(self, frames: Iterable[np.ndarray], fps: float = 30.0, source: str = "", smooth: bool = True
+              ) -> LandmarkTrack:
+        """VIDEO mode over a sequence of RGB frames (an array (T,H,W,3) or any iterable).
+
+        smooth=True applies the one-euro smoothing the browser's FaceLandmarker applies in VIDEO mode
+        (frame i has timestamp i*1000/fps ms, as the product's FaceTracker sends); the next frame's
+        ROI always comes from the unsmoothed landmarks, as in MediaPipe.
+        """
+        lms, valid = [], []
         roi: Rect | None = None
         size: tuple[int, int] | None = None
-        for frame in frames:
+        smoother: OneEuroLandmarkSmoother | None = None
+        for i, frame in enumerate(frames):
             frame = _check_rgb(frame)
             h, w = frame.shape[:2]
             if size is None:
@@ -295,21 +311,30 @@ class FaceLandmarkExtractor:
             if roi is None:
                 dets = self.detect_faces(frame)
                 roi = self.roi_from_detection(dets[0], w, h) if dets else None
-            res = self.landmarks_in_roi(frame, roi) if roi is not None else None
+            if smooth and smoother is None:
+                smoother = OneEuroLandmarkSmoother(w, h)
+            res = self.landmarks_in_roi(frame, roi, with_transform=False) if roi is not None else None
             if res is None:
                 roi = None
+                if smoother is not None:
+                    smoother.reset()
                 lms.append(np.full((N_LANDMARKS, 3), np.nan, np.float32))
-                mats.append(np.full((4, 4), np.nan, np.float32))
                 valid.append(False)
             else:
                 roi = self.roi_from_landmarks(res.landmarks, w, h)
-                lms.append(res.landmarks)
-                mats.append(res.transform)
+                lm = res.landmarks
+                if smoother is not None:
+                    lm = smoother.apply(lm, int(i * 1000.0 / fps * 1000.0) + TIMESTAMP_OFFSET_US)
+                lms.append(lm)
                 valid.append(True)
         if size is None:
             raise ValueError("no frames")
-        return LandmarkTrack(np.stack(lms), np.stack(mats), np.array(valid), fps, size[0], size[1], source,
-                             {"extractor": EXTRACTOR_VERSION})
+        landmarks, ok = np.stack(lms), np.array(valid)
+        mats = np.full((len(ok), 4, 4), np.nan, np.float32)
+        if ok.any():
+            mats[ok] = self.transforms(landmarks[ok], size[0], size[1])
+        return LandmarkTrack(landmarks, mats, ok, fps, size[0], size[1], source,
+                             {"extractor": EXTRACTOR_VERSION, "smoothing": "one-euro" if smooth else "none"})
 
 
 def project_landmarks(raw: np.ndarray, roi: Rect) -> np.ndarray:
