@@ -1,0 +1,124 @@
+import { BitWriter } from './BitWriter';
+import type { MotionBasis } from './motionBasis';
+import { LANDMARK_COUNT, MOTION_PACKET_VERSION } from './motionConstants';
+import {
+  HEADER_BYTES, MAX_IMAGE_SIDE, QUAT_BITS, QUAT_OFFSET, QUAT_SCALE, SCALE_BITS, SCALE_STEP, TIME_CODE_LIMIT,
+  TIME_UNITS_PER_MS, TXY_BITS, TXY_MIN, TXY_STEP, TZ_BITS, TZ_MIN, TZ_STEP, clampInt, quantize,
+} from './motionPacketLayout';
+import { poseFromCodes } from './motionPoseCodes';
+import type { PoseCodes } from './motionPoseCodes';
+import type { MotionSample } from './motionTypes';
+import { fitRotation, quaternionToMatrix } from './poseMath';
+
+const DIMS = LANDMARK_COUNT * 3;
+
+/**
+ * Codes one tracked frame into one self-contained packet: similarity pose (rotation, centroid,
+ * scale) + the pose-free canonical shape as quantised basis coefficients. Numbers packets itself
+ * (u16, wraps). Throws RangeError on input MediaPipe cannot produce (wrong length, NaN, bad size).
+ */
+export class MotionEncoder {
+  readonly #basis: MotionBasis;
+  #seq = 0;
+  readonly #pixels = new Float64Array(DIMS);
+  readonly #canonical = new Float64Array(DIMS);
+  readonly #rotation = new Float64Array(9);
+
+  constructor(basis: MotionBasis) {
+    this.#basis = basis;
+  }
+
+  /** Sequence number the next packet will carry. */
+  get nextSeq(): number {
+    return this.#seq;
+  }
+
+  encode(sample: MotionSample): Uint8Array {
+    const { landmarks, imageWidth: width, imageHeight: height, captureTimeMs } = sample;
+    if (!(landmarks instanceof Float32Array) || landmarks.length !== DIMS) {
+      throw new RangeError(`motion encode: landmarks must be a Float32Array of ${DIMS}`);
+    }
+    for (const side of [width, height]) {
+      if (!Number.isInteger(side) || side < 1 || side > MAX_IMAGE_SIDE) throw new RangeError(`motion encode: image side ${side} not in 1..${MAX_IMAGE_SIDE}`);
+    }
+    const timeCode = Math.round(captureTimeMs * TIME_UNITS_PER_MS);
+    if (!Number.isFinite(timeCode) || timeCode < 0 || timeCode >= TIME_CODE_LIMIT) {
+      throw new RangeError(`motion encode: captureTimeMs ${captureTimeMs} out of range`);
+    }
+    const basis = this.#basis;
+    const p = this.#pixels;
+    let cx = 0, cy = 0, cz = 0;
+    for (let j = 0; j < LANDMARK_COUNT; j++) {
+      const x = landmarks[j * 3]! * width, y = landmarks[j * 3 + 1]! * height, z = landmarks[j * 3 + 2]! * width;
+      if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new RangeError(`motion encode: landmark ${j} is not finite`);
+      p[j * 3] = x; p[j * 3 + 1] = y; p[j * 3 + 2] = z;
+      cx += x; cy += y; cz += z;
+    }
+    cx /= LANDMARK_COUNT; cy /= LANDMARK_COUNT; cz /= LANDMARK_COUNT;
+    let ss = 0;
+    for (let j = 0; j < LANDMARK_COUNT; j++) {
+      p[j * 3]! -= cx; p[j * 3 + 1]! -= cy; p[j * 3 + 2]! -= cz;
+      ss += p[j * 3]! ** 2 + p[j * 3 + 1]! ** 2 + p[j * 3 + 2]! ** 2;
+    }
+    const radius = Math.sqrt(ss / LANDMARK_COUNT);
+    if (!(radius > 0)) throw new RangeError('motion encode: degenerate landmarks (all points equal)');
+
+    const [qw, qx, qy, qz] = fitRotation(basis.mean, p, LANDMARK_COUNT);
+    const sign = qw < 0 ? -1 : 1;
+    const codes: PoseCodes = {
+      qx: clampInt(Math.round(sign * qx * QUAT_SCALE), -QUAT_SCALE, QUAT_SCALE) + QUAT_OFFSET,
+      qy: clampInt(Math.round(sign * qy * QUAT_SCALE), -QUAT_SCALE, QUAT_SCALE) + QUAT_OFFSET,
+      qz: clampInt(Math.round(sign * qz * QUAT_SCALE), -QUAT_SCALE, QUAT_SCALE) + QUAT_OFFSET,
+      tx: quantize(cx / width, TXY_MIN, TXY_STEP, TXY_BITS),
+      ty: quantize(cy / height, TXY_MIN, TXY_STEP, TXY_BITS),
+      tz: quantize(cz / width, TZ_MIN, TZ_STEP, TZ_BITS),
+      scale: quantize(radius / width, SCALE_STEP, SCALE_STEP, SCALE_BITS),
+    };
+    // Closed loop: express the shape in the frame of the pose the decoder will rebuild.
+    const pose = poseFromCodes(codes)!;
+    const r = quaternionToMatrix(pose.w, pose.x, pose.y, pose.z, this.#rotation);
+    const tx = pose.tx * width, ty = pose.ty * height, tz = pose.tz * width;
+    const inv = 1 / (pose.scale * width);
+    const q = this.#canonical;
+    for (let j = 0; j < LANDMARK_COUNT; j++) {
+      const dx = p[j * 3]! + cx - tx, dy = p[j * 3 + 1]! + cy - ty, dz = p[j * 3 + 2]! + cz - tz;
+      // Rᵀ·d: canonical = Rᵀ (P − t) / s
+      q[j * 3] = (r[0]! * dx + r[3]! * dy + r[6]! * dz) * inv - basis.mean[j * 3]!;
+      q[j * 3 + 1] = (r[1]! * dx + r[4]! * dy + r[7]! * dz) * inv - basis.mean[j * 3 + 1]!;
+      q[j * 3 + 2] = (r[2]! * dx + r[5]! * dy + r[8]! * dz) * inv - basis.mean[j * 3 + 2]!;
+    }
+
+    const bytes = new Uint8Array(basis.packetBytes);
+    const view = new DataView(bytes.buffer);
+    const seq = this.#seq;
+    this.#seq = (this.#seq + 1) & 0xffff;
+    view.setUint8(0, MOTION_PACKET_VERSION);
+    view.setUint8(1, basis.id);
+    view.setUint16(2, seq, true);
+    view.setUint32(4, timeCode % 2 ** 32, true);
+    view.setUint16(8, Math.floor(timeCode / 2 ** 32), true);
+    const size = width | (height << 12);
+    bytes[10] = size & 0xff;
+    bytes[11] = (size >>> 8) & 0xff;
+    bytes[12] = (size >>> 16) & 0xff;
+    const bits = new BitWriter(bytes, HEADER_BYTES);
+    bits.write(codes.qx, QUAT_BITS);
+    bits.write(codes.qy, QUAT_BITS);
+    bits.write(codes.qz, QUAT_BITS);
+    bits.write(codes.tx, TXY_BITS);
+    bits.write(codes.ty, TXY_BITS);
+    bits.write(codes.tz, TZ_BITS);
+    bits.write(codes.scale, SCALE_BITS);
+    for (let k = 0; k < basis.componentCount; k++) {
+      const b = basis.bits[k]!;
+      if (b === 0) continue;
+      // Weighted projection onto component k (the basis is orthonormal in the weighted metric).
+      let c = 0;
+      const row = k * DIMS;
+      for (let i = 0; i < DIMS; i++) c += basis.weights[(i / 3) | 0]! * basis.components[row + i]! * q[i]!;
+      const half = 2 ** (b - 1);
+      bits.write(clampInt(Math.round(c / basis.steps[k]!) + half, 0, 2 * half - 1), b);
+    }
+    return bytes;
+  }
+}

@@ -1,0 +1,9 @@
+/** MediaPipe Face Landmarker points per face (468 mesh + 10 iris). */
+export const LANDMARK_COUNT = 478;
+/** Packet layout version; bumped whenever the layout or its meaning changes. */
+export const MOTION_PACKET_VERSION = 1;
+/**
+ * No packet of any version this build accepts is larger; anything bigger is rejected as
+ * 'oversized' before it is looked at (version 1 packets are 64 bytes with the shipped basis).
+ */
+export const MAX_MOTION_PACKET_BYTES = 128;
