@@ -163,16 +163,16 @@ def crop_matrix(rect: Rect, width: int, height: int, size: int, pixel_centers: b
 
 
 def _load_interpreter(model: bytes, threads: int):
+    import warnings
+
     try:  # LiteRT if present, else TensorFlow's bundled interpreter (same kernels)
         from ai_edge_litert.interpreter import Interpreter  # type: ignore
     except ImportError:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from tensorflow.lite.python.interpreter import Interpreter  # type: ignore
-    it = Interpreter(model_content=model, num_threads=threads)
+        from tensorflow.lite.python.interpreter import Interpreter  # type: ignore
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice, once per model
+        it = Interpreter(model_content=model, num_threads=threads)
     it.allocate_tensors()
     return it
 
@@ -181,7 +181,8 @@ class FaceLandmarkExtractor:
     """MediaPipe FaceLandmarker (one face) on numpy RGB frames. Not thread-safe; one per worker."""
 
     def __init__(self, task_path: str | Path = DEFAULT_TASK_PATH, *, min_detection_confidence: float = 0.5,
-                 min_presence_confidence: float = 0.5, threads: int = 2, pixel_centers: bool = False):
+                 min_presence_confidence: float = 0.5, threads: int = 2, pixel_centers: bool = False,
+                 rotation_aligned: bool = True):
         task_path = Path(task_path)
         with zipfile.ZipFile(task_path) as z:
             det_model, lm_model = z.read(DETECTOR_NAME), z.read(LANDMARKER_NAME)
@@ -200,6 +201,8 @@ class FaceLandmarkExtractor:
         self.min_detection_confidence = min_detection_confidence
         self.min_presence_confidence = min_presence_confidence
         self.pixel_centers = pixel_centers
+        # False = plain axis-aligned square crops (a baseline for compare_browser), not MediaPipe's ROI
+        self.rotation_aligned = rotation_aligned
         self.timings_ms: dict[str, float] = {"detector": 0.0, "landmarks": 0.0, "geometry": 0.0}
 
     # ---- face detector -------------------------------------------------------------------------
@@ -239,15 +242,17 @@ class FaceLandmarkExtractor:
             out.append(Detection(box, kp, d.score))
         return out
 
-    @staticmethod
-    def roi_from_detection(det: Detection, width: int, height: int) -> Rect:
-        return rect_from_points(det.box, det.keypoints[0], det.keypoints[1], width, height, 1.5, False)
+    def roi_from_detection(self, det: Detection, width: int, height: int) -> Rect:
+        return self._aligned(rect_from_points(det.box, det.keypoints[0], det.keypoints[1], width, height, 1.5,
+                                              False))
 
-    @staticmethod
-    def roi_from_landmarks(landmarks: np.ndarray, width: int, height: int) -> Rect:
+    def roi_from_landmarks(self, landmarks: np.ndarray, width: int, height: int) -> Rect:
         lo, hi = landmarks[:, :2].min(0), landmarks[:, :2].max(0)
         box = np.array([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]])
-        return rect_from_points(box, landmarks[33], landmarks[263], width, height, 1.5, True)
+        return self._aligned(rect_from_points(box, landmarks[33], landmarks[263], width, height, 1.5, True))
+
+    def _aligned(self, r: Rect) -> Rect:
+        return r if self.rotation_aligned else Rect(r.x_center, r.y_center, r.width, r.height, 0.0)
 
     # ---- landmark model ------------------------------------------------------------------------
     def crop(self, rgb: np.ndarray, roi: Rect) -> np.ndarray:
@@ -291,13 +296,18 @@ class FaceLandmarkExtractor:
 
     def track(self, frames: Iterable[np.ndarray], fps: float = 30.0, source: str = "", smooth: bool = True
               ) -> LandmarkTrack:
+        """VIDEO mode (see `track_with_rois`)."""
+        return self.track_with_rois(frames, fps, source, smooth)[0]
+
+    def track_with_rois(self, frames: Iterable[np.ndarray], fps: float = 30.0, source: str = "",
+                        smooth: bool = True) -> tuple[LandmarkTrack, list[Rect | None]]:
         """VIDEO mode over a sequence of RGB frames (an array (T,H,W,3) or any iterable).
 
         smooth=True applies the one-euro smoothing the browser's FaceLandmarker applies in VIDEO mode
         (frame i has timestamp i*1000/fps ms, as the product's FaceTracker sends); the next frame's
         ROI always comes from the unsmoothed landmarks, as in MediaPipe.
         """
-        lms, valid = [], []
+        lms, valid, rois = [], [], []
         roi: Rect | None = None
         size: tuple[int, int] | None = None
         smoother: OneEuroLandmarkSmoother | None = None
@@ -314,6 +324,7 @@ class FaceLandmarkExtractor:
             if smooth and smoother is None:
                 smoother = OneEuroLandmarkSmoother(w, h)
             res = self.landmarks_in_roi(frame, roi, with_transform=False) if roi is not None else None
+            rois.append(roi if res is not None else None)
             if res is None:
                 roi = None
                 if smoother is not None:
@@ -333,8 +344,8 @@ class FaceLandmarkExtractor:
         mats = np.full((len(ok), 4, 4), np.nan, np.float32)
         if ok.any():
             mats[ok] = self.transforms(landmarks[ok], size[0], size[1])
-        return LandmarkTrack(landmarks, mats, ok, fps, size[0], size[1], source,
-                             {"extractor": EXTRACTOR_VERSION, "smoothing": "one-euro" if smooth else "none"})
+        meta = {"extractor": EXTRACTOR_VERSION, "smoothing": "one-euro" if smooth else "none"}
+        return LandmarkTrack(landmarks, mats, ok, fps, size[0], size[1], source, meta), rois
 
 
 def project_landmarks(raw: np.ndarray, roi: Rect) -> np.ndarray:
