@@ -1,5 +1,6 @@
 /** Page entry: reads the room from the URL and starts the app. */
 import { App } from './App';
+import { installAvatarMode } from './avatar/installAvatarMode';
 import { parseMediaQuality } from './media/mediaQuality';
 import { roomIdFromPath } from './roomUrl';
 import { installTestHook } from './testHook';
@@ -19,5 +20,6 @@ const app = new App({
   quality: parseMediaQuality(params.get('quality')),
 });
 installTestHook(app);
+installAvatarMode(app);
 app.showJoinScreen();
 window.addEventListener('pagehide', () => app.session?.close());

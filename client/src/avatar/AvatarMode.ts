@@ -1,0 +1,199 @@
+/**
+ * The "Avatar mode" toggle of one call. On: the camera producer is closed (no video leaves the
+ * browser), the camera keeps running locally for the FaceTracker, and a MotionUplink sends
+ * motion packets instead; the landmarks are drawn over the local preview and a stats panel
+ * shows the uplink kbps and the server's view (`motionstats`). Off: the uplink closes and the
+ * camera is published again.
+ */
+import type { MotionStatsPayload } from '@shared/signalling/motionStats';
+import type { CallSession } from '../call/CallSession';
+import type { LocalMedia } from '../media/LocalMedia';
+import type { FaceTracker } from '../tracking/FaceTracker';
+import type { CallView } from '../ui/CallView';
+import { h } from '../ui/dom';
+import { TypedEmitter } from '../util/TypedEmitter';
+import { LandmarkOverlay } from './LandmarkOverlay';
+import { createMotionEncoder } from './motionCodec';
+import { MotionStatsPanel } from './MotionStatsPanel';
+import { MotionUplink } from './MotionUplink';
+
+export type AvatarModeState = 'off' | 'starting' | 'on' | 'stopping';
+
+export type AvatarModeEvents = {
+  statechange: [AvatarModeState];
+  /** A new uplink started (tests and tools subscribe to its `sent` events here). */
+  uplink: [MotionUplink];
+  serverstats: [MotionStatsPayload];
+  error: [Error];
+};
+
+export interface AvatarModeOptions {
+  session: CallSession;
+  view: CallView;
+  localMedia: LocalMedia;
+  /** Creates the FaceTracker on first use (loads MediaPipe's wasm and model). */
+  createTracker: () => Promise<FaceTracker>;
+}
+
+export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
+  readonly #options: AvatarModeOptions;
+  readonly #button: HTMLButtonElement;
+  readonly #overlay = new LandmarkOverlay();
+  readonly #panel = new MotionStatsPanel();
+  readonly #unsubscribe: (() => void)[] = [];
+  #tracker: Promise<FaceTracker> | undefined;
+  #uplink: MotionUplink | undefined;
+  #state: AvatarModeState = 'off';
+  #serverStats: MotionStatsPayload | undefined;
+  #panelTimer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(options: AvatarModeOptions) {
+    super();
+    this.#options = options;
+    this.#button = h('button', { type: 'button', id: 'toggle-avatar', 'aria-pressed': 'false' }, 'Avatar mode');
+    this.#button.disabled = !options.localMedia.videoTrack;
+    this.#button.title = options.localMedia.videoTrack
+      ? 'Send only face motion instead of video'
+      : 'Avatar mode needs a camera';
+    this.#button.addEventListener('click', () => void this.toggle());
+    options.view.toolbar.add(this.#button);
+    this.#panel.element.hidden = true;
+    options.view.toolbar.add(this.#panel.element);
+    this.#unsubscribe.push(
+      options.session.on('motionstats', (stats) => {
+        this.#serverStats = stats;
+        this.#panel.showServer(stats);
+        this.emit('serverstats', stats);
+      }),
+    );
+  }
+
+  get state(): AvatarModeState {
+    return this.#state;
+  }
+
+  get uplink(): MotionUplink | undefined {
+    return this.#uplink;
+  }
+
+  /** The latest `motionStats` the server pushed for this peer. */
+  get serverStats(): MotionStatsPayload | undefined {
+    return this.#serverStats;
+  }
+
+  async toggle(): Promise<void> {
+    if (this.#state === 'off') await this.enable();
+    else if (this.#state === 'on') await this.disable();
+  }
+
+  /** Stops publishing the camera and starts the motion uplink. Rejects if tracking cannot start. */
+  async enable(): Promise<void> {
+    if (this.#closed || this.#state !== 'off') return;
+    const { session, localMedia } = this.#options;
+    const track = localMedia.videoTrack;
+    if (!track) throw new Error('avatar mode needs a camera');
+    this.#setState('starting');
+    try {
+      this.#tracker ??= this.#options.createTracker();
+      const tracker = await this.#tracker;
+      const encoder = createMotionEncoder();
+      // No video leaves the browser in avatar mode: close the camera producer first.
+      await session.unpublish('camera');
+      if (this.#closed) return;
+      const uplink = await MotionUplink.start({ session, track, tracker, encoder });
+      if (this.#closed) {
+        uplink.close();
+        return;
+      }
+      this.#uplink = uplink;
+      uplink.on('sent', ({ face }) => this.#overlay.draw(face.landmarks, uplink.videoWidth, uplink.videoHeight));
+      uplink.on('noface', () => this.#overlay.clear());
+      uplink.on('close', () => {
+        if (this.#uplink === uplink) void this.disable();
+      });
+      this.#showUi(true);
+      this.#setState('on');
+      this.emit('uplink', uplink);
+    } catch (error) {
+      this.#tracker = undefined;
+      this.#setState('off');
+      await this.#republishCamera();
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.emit('error', failure);
+      throw failure;
+    }
+  }
+
+  /** Stops the uplink and publishes the camera again. */
+  async disable(): Promise<void> {
+    if (this.#closed || this.#state !== 'on') return;
+    this.#setState('stopping');
+    const uplink = this.#uplink;
+    this.#uplink = undefined;
+    uplink?.close();
+    this.#showUi(false);
+    await this.#republishCamera();
+    this.#setState('off');
+  }
+
+  /** Idempotent: stops the uplink, frees the tracker and removes the controls. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#uplink?.close();
+    this.#uplink = undefined;
+    clearInterval(this.#panelTimer);
+    for (const off of this.#unsubscribe.splice(0)) off();
+    void this.#tracker?.then((tracker) => tracker.close()).catch(() => undefined);
+    this.#overlay.remove();
+    this.#panel.remove();
+    this.#button.remove();
+    this.removeAllListeners();
+  }
+
+  async #republishCamera(): Promise<void> {
+    const track = this.#options.localMedia.videoTrack;
+    if (this.#closed || !track || track.readyState !== 'live') return;
+    try {
+      await this.#options.session.publish(track, 'camera');
+    } catch (error) {
+      console.warn('could not publish the camera again', error);
+    }
+  }
+
+  #showUi(on: boolean): void {
+    this.#button.textContent = on ? 'Avatar mode: on' : 'Avatar mode';
+    this.#button.setAttribute('aria-pressed', String(on));
+    this.#panel.element.hidden = !on;
+    clearInterval(this.#panelTimer);
+    this.#panelTimer = undefined;
+    if (on) {
+      const localTile = this.#options.view.element.querySelector('.tile[data-local]');
+      localTile?.append(this.#overlay.element);
+      this.#panelTimer = setInterval(() => this.#refreshPanel(), 500);
+      this.#refreshPanel();
+    } else {
+      this.#overlay.clear();
+      this.#overlay.remove();
+    }
+  }
+
+  #refreshPanel(): void {
+    const uplink = this.#uplink;
+    if (!uplink) return;
+    this.#panel.showLocal({
+      trackedFps: uplink.trackedFps(),
+      kbps: uplink.meter.kbps(),
+      sentPackets: uplink.counters.sent,
+      faceFound: uplink.counters.tracked > 0 && uplink.counters.noFace < uplink.counters.frames,
+    });
+  }
+
+  #setState(state: AvatarModeState): void {
+    this.#state = state;
+    this.#button.disabled = state === 'starting' || state === 'stopping';
+    document.body.dataset['avatarMode'] = state;
+    this.emit('statechange', state);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The in-page motion stats: what this page sends (tracked fps, uplink kbps) next to what the
+ * server says it receives (its `motionStats` notification: played, lost, dropped by reason,
+ * jitter, age).
+ */
+import type { MotionStatsPayload } from '@shared/signalling/motionStats';
+import { h } from '../ui/dom';
+
+export interface LocalUplinkFigures {
+  trackedFps: number;
+  kbps: number;
+  sentPackets: number;
+  faceFound: boolean;
+}
+
+export class MotionStatsPanel {
+  readonly element: HTMLElement;
+  readonly #local: HTMLElement;
+  readonly #server: HTMLElement;
+
+  constructor() {
+    this.#local = h('div', { class: 'motion-stats-local', 'data-testid': 'motion-local' });
+    this.#server = h('div', { class: 'motion-stats-server', 'data-testid': 'motion-server' }, 'server: waiting…');
+    this.element = h('aside', { class: 'motion-stats', id: 'motion-stats', 'aria-label': 'Motion uplink' }, this.#local, this.#server);
+  }
+
+  showLocal(figures: LocalUplinkFigures): void {
+    this.#local.textContent =
+      `uplink ${figures.kbps.toFixed(1)} kbps · ${figures.trackedFps.toFixed(0)} fps tracked · ` +
+      `${figures.sentPackets} sent${figures.faceFound ? '' : ' · no face'}`;
+  }
+
+  showServer(stats: MotionStatsPayload): void {
+    const dropped = Object.entries(stats.dropped)
+      .filter(([, n]) => n > 0)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', ');
+    this.#server.textContent =
+      `server: ${stats.kbps.toFixed(1)} kbps · ${stats.playedFrames} played · ${stats.lostFrames} lost · ` +
+      `jitter ${stats.jitterMs.toFixed(1)} ms · age ${stats.ageMs === null ? '–' : `${stats.ageMs.toFixed(0)} ms`}` +
+      (dropped ? ` · dropped: ${dropped}` : '');
+  }
+
+  remove(): void {
+    this.element.remove();
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The avatar-mode uplink of one call: camera frames → FaceTracker → MotionEncoder → an
+ * unordered, no-retransmit data channel ('motion') to the server. Stale motion is useless, so
+ * nothing is ever retransmitted or queued behind a slow channel: when the channel's buffer is
+ * over `maxBufferedBytes` (congestion) the frame is skipped and counted.
+ *
+ * Frames come from `requestVideoFrameCallback` on a private <video> of the camera track, so
+ * each camera frame is tracked at most once; MediaPipe runs on the main thread (~28 ms/frame
+ * on the CPU delegate), and a frame that arrives while one is being tracked is skipped.
+ */
+import type { DataProducer } from 'mediasoup-client/types';
+import type { MotionEncoder, MotionSample } from '@shared/motion';
+import type { CallSession } from '../call/CallSession';
+import type { FaceTracker, TrackedFace } from '../tracking/FaceTracker';
+import { TypedEmitter } from '../util/TypedEmitter';
+import { UplinkMeter } from './UplinkMeter';
+
+export const MOTION_CHANNEL_LABEL = 'motion';
+
+export interface UplinkCounters {
+  /** Camera frames handed to the tracker. */
+  frames: number;
+  /** Frames with a face (each one is encoded and sent). */
+  tracked: number;
+  noFace: number;
+  sent: number;
+  /** Frames not sent because the channel was congested or closed. */
+  skipped: number;
+  sendErrors: number;
+  bytesSent: number;
+}
+
+export type SentMotionFrame = { sample: MotionSample; packet: Uint8Array; face: TrackedFace };
+
+export type MotionUplinkEvents = {
+  /** A tracked frame was encoded and handed to the channel. */
+  sent: [SentMotionFrame];
+  /** A camera frame had no face. */
+  noface: [];
+  close: [];
+};
+
+export interface MotionUplinkOptions {
+  session: CallSession;
+  track: MediaStreamTrack;
+  tracker: FaceTracker;
+  encoder: MotionEncoder;
+  /** Skip frames while more than this is waiting in the channel (default 16 KiB ≈ 250 packets). */
+  maxBufferedBytes?: number;
+}
+
+type VideoFrameMetadataLike = { captureTime?: number; mediaTime?: number };
+
+export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
+  readonly dataProducer: DataProducer;
+  readonly meter = new UplinkMeter();
+  readonly #session: CallSession;
+  readonly #video: HTMLVideoElement;
+  readonly #tracker: FaceTracker;
+  readonly #encoder: MotionEncoder;
+  readonly #maxBufferedBytes: number;
+  readonly #counters: UplinkCounters = { frames: 0, tracked: 0, noFace: 0, sent: 0, skipped: 0, sendErrors: 0, bytesSent: 0 };
+  readonly #trackedTimes: number[] = [];
+  #frameCallback: number | undefined;
+  #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastMediaTime = -1;
+  #closed = false;
+
+  /** Opens the motion data channel and starts tracking. */
+  static async start(options: MotionUplinkOptions): Promise<MotionUplink> {
+    const dataProducer = await options.session.createDataChannel('motion', MOTION_CHANNEL_LABEL, {
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = new MediaStream([options.track]);
+    try {
+      await video.play();
+    } catch (error) {
+      void options.session.closeDataChannel(dataProducer).catch(() => undefined);
+      throw error;
+    }
+    const uplink = new MotionUplink(options, dataProducer, video);
+    uplink.#scheduleNextFrame();
+    return uplink;
+  }
+
+  private constructor(options: MotionUplinkOptions, dataProducer: DataProducer, video: HTMLVideoElement) {
+    super();
+    this.#session = options.session;
+    this.#tracker = options.tracker;
+    this.#encoder = options.encoder;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024;
+    this.dataProducer = dataProducer;
+    this.#video = video;
+    dataProducer.observer.once('close', () => this.close());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get counters(): Readonly<UplinkCounters> {
+    return this.#counters;
+  }
+
+  get videoWidth(): number {
+    return this.#video.videoWidth;
+  }
+
+  get videoHeight(): number {
+    return this.#video.videoHeight;
+  }
+
+  /** Tracked frames per second over the last 2 s. */
+  trackedFps(nowMs = performance.now()): number {
+    while (this.#trackedTimes.length > 0 && (this.#trackedTimes[0] as number) <= nowMs - 2000) this.#trackedTimes.shift();
+    return this.#trackedTimes.length / 2;
+  }
+
+  /** Sends raw bytes or text on the motion channel (the fuzz test uses this). False if closed. */
+  sendRaw(message: Uint8Array | string): boolean {
+    if (this.#closed || this.dataProducer.readyState !== 'open') return false;
+    this.dataProducer.send(message);
+    return true;
+  }
+
+  /** Idempotent: stops tracking and closes the channel (here and on the server). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#frameCallback !== undefined) this.#video.cancelVideoFrameCallback(this.#frameCallback);
+    clearTimeout(this.#pollTimer);
+    this.#video.pause();
+    this.#video.srcObject = null;
+    void this.#session.closeDataChannel(this.dataProducer).catch(() => undefined);
+    this.emit('close');
+    this.removeAllListeners();
+  }
+
+  #scheduleNextFrame(): void {
+    if (this.#closed) return;
+    if ('requestVideoFrameCallback' in this.#video) {
+      this.#frameCallback = this.#video.requestVideoFrameCallback((_now, metadata) => {
+        this.#frameCallback = undefined;
+        this.#onFrame(metadata);
+        this.#scheduleNextFrame();
+      });
+    } else {
+      // Browsers without rVFC: poll for a new frame about twice per 30 fps frame.
+      this.#pollTimer = setTimeout(() => {
+        if (this.#video.currentTime !== this.#lastMediaTime) {
+          this.#lastMediaTime = this.#video.currentTime;
+          this.#onFrame({});
+        }
+        this.#scheduleNextFrame();
+      }, 16);
+    }
+  }
+
+  #onFrame(metadata: VideoFrameMetadataLike): void {
+    if (this.#closed) return;
+    const width = this.#video.videoWidth;
+    const height = this.#video.videoHeight;
+    if (width === 0 || height === 0) return;
+    this.#counters.frames += 1;
+    const nowMs = performance.now();
+    // Capture time on the wall-clock timeline the codec expects (timeOrigin + performance time).
+    const captureTimeMs =
+      performance.timeOrigin + (typeof metadata.captureTime === 'number' && metadata.captureTime > 0 ? metadata.captureTime : nowMs);
+    let face: TrackedFace | null;
+    try {
+      face = this.#tracker.track(this.#video, nowMs);
+    } catch (error) {
+      console.warn('face tracking failed on a frame', error);
+      face = null;
+    }
+    if (!face) {
+      this.#counters.noFace += 1;
+      this.emit('noface');
+      return;
+    }
+    this.#counters.tracked += 1;
+    this.#trackedTimes.push(nowMs);
+    const sample: MotionSample = {
+      captureTimeMs,
+      landmarks: face.landmarks,
+      transformMatrix: face.transformMatrix,
+      imageWidth: width,
+      imageHeight: height,
+    };
+    // Checked before encoding, so a skipped frame takes no sequence number: the server's loss
+    // figure then means loss on the way, not congestion here.
+    if (this.dataProducer.readyState !== 'open' || this.dataProducer.bufferedAmount > this.#maxBufferedBytes) {
+      this.#counters.skipped += 1;
+      return;
+    }
+    const packet = this.#encoder.encode(sample);
+    try {
+      this.dataProducer.send(packet);
+    } catch (error) {
+      this.#counters.sendErrors += 1;
+      console.warn('motion packet send failed', error);
+      return;
+    }
+    this.#counters.sent += 1;
+    this.#counters.bytesSent += packet.byteLength;
+    this.meter.add(packet.byteLength, nowMs);
+    this.emit('sent', { sample, packet, face });
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Adds avatar mode to every call the App starts, and `window.__avatar` for tests and the
+ * console (documented in the README, "Avatar mode (motion uplink)").
+ */
+import { decodeMotionPacket, MAX_MOTION_PACKET_BYTES } from '@shared/motion';
+import type { MotionStatsPayload } from '@shared/signalling/motionStats';
+import type { App } from '../App';
+import { FaceTracker } from '../tracking/FaceTracker';
+import { AvatarMode } from './AvatarMode';
+import { motionBasis } from './motionCodec';
+import { fuzzMessage, seededRandom } from './motionFuzz';
+import type { MotionUplink, UplinkCounters } from './MotionUplink';
+
+/** One recorded frame: what the page tracked (pre-encode) and its own decoding of the packet. */
+export interface RecordedMotionFrame {
+  seq: number;
+  captureTimeMs: number;
+  imageWidth: number;
+  imageHeight: number;
+  /** 478*3 as MediaPipe gave them, before encoding. */
+  landmarks: number[];
+  /** 478*3 as this page's decoder reconstructs them from the sent packet. */
+  decoded: number[];
+  packetBytes: number;
+}
+
+export interface FuzzReport {
+  sent: number;
+  /** How many of them this page's own decoder refuses (strings counted as refused). */
+  invalid: number;
+}
+
+export interface AvatarTestHook {
+  readonly state: string;
+  enable(): Promise<void>;
+  disable(): Promise<void>;
+  /** Uplink counters of the current (or last) uplink; null before the first. */
+  counters(): UplinkCounters | null;
+  /** The latest motionStats the server pushed to this page. */
+  serverStats(): MotionStatsPayload | null;
+  uplinkKbps(): number;
+  dataProducerId(): string | null;
+  /** Starts recording up to `max` sent frames by seq (clears earlier recordings). */
+  record(max: number): void;
+  recorded(): RecordedMotionFrame[];
+  /** Sends `count` hostile messages on the motion channel (paced on its buffer). */
+  fuzz(count: number, seed: number): Promise<FuzzReport>;
+}
+
+declare global {
+  interface Window {
+    __avatar?: AvatarTestHook;
+  }
+}
+
+export function installAvatarMode(app: App): void {
+  let mode: AvatarMode | undefined;
+  let lastUplink: MotionUplink | undefined;
+  let recording: { max: number; frames: RecordedMotionFrame[] } | undefined;
+  /** Recent real packets, the templates of the fuzzer's mutations. */
+  const recentPackets: Uint8Array[] = [];
+
+  app.on('sessionstarted', ({ session, view, localMedia }) => {
+    mode?.close();
+    const current = new AvatarMode({ session, view, localMedia, createTracker: () => FaceTracker.create() });
+    mode = current;
+    current.on('error', (error) => console.error('avatar mode failed', error));
+    current.on('uplink', (uplink) => {
+      lastUplink = uplink;
+      uplink.on('sent', ({ sample, packet }) => {
+        recentPackets.push(packet);
+        if (recentPackets.length > 32) recentPackets.shift();
+        if (!recording || recording.frames.length >= recording.max) return;
+        const decoded = decodeMotionPacket(packet, motionBasis());
+        if (!decoded.ok) {
+          console.error('the page cannot decode its own motion packet', decoded.error, decoded.message);
+          return;
+        }
+        recording.frames.push({
+          seq: decoded.frame.seq,
+          captureTimeMs: sample.captureTimeMs,
+          imageWidth: sample.imageWidth,
+          imageHeight: sample.imageHeight,
+          landmarks: Array.from(sample.landmarks),
+          decoded: Array.from(decoded.frame.landmarks),
+          packetBytes: packet.byteLength,
+        });
+      });
+    });
+  });
+  app.on('sessionended', () => {
+    mode?.close();
+    mode = undefined;
+  });
+
+  const requireMode = (): AvatarMode => {
+    if (!mode) throw new Error('not in a call');
+    return mode;
+  };
+
+  window.__avatar = {
+    get state() {
+      return mode?.state ?? 'off';
+    },
+    enable: () => requireMode().enable(),
+    disable: () => requireMode().disable(),
+    counters: () => (lastUplink ? { ...lastUplink.counters } : null),
+    serverStats: () => mode?.serverStats ?? null,
+    uplinkKbps: () => lastUplink?.meter.kbps() ?? 0,
+    dataProducerId: () => mode?.uplink?.dataProducer.id ?? null,
+    record: (max) => {
+      recording = { max, frames: [] };
+    },
+    recorded: () => recording?.frames ?? [],
+    fuzz: async (count, seed) => {
+      const uplink = requireMode().uplink;
+      if (!uplink) throw new Error('avatar mode is off');
+      const random = seededRandom(seed);
+      const templates = [...recentPackets];
+      const basis = motionBasis();
+      let sent = 0;
+      let invalid = 0;
+      while (sent < count) {
+        // Keep the SCTP send buffer shallow so nothing is dropped locally for lack of room.
+        while (uplink.dataProducer.bufferedAmount > 64 * 1024) await new Promise((r) => setTimeout(r, 5));
+        const message = fuzzMessage(random, templates, MAX_MOTION_PACKET_BYTES);
+        if (!uplink.sendRaw(message)) throw new Error('the motion channel closed during the fuzz');
+        sent += 1;
+        if (typeof message === 'string' || !decodeMotionPacket(message, basis).ok) invalid += 1;
+        if (sent % 200 === 0) await new Promise((r) => setTimeout(r, 0));
+      }
+      return { sent, invalid };
+    },
+  };
+}
