@@ -8,6 +8,8 @@ Batched over frames: every function takes (N, 468|478, 3) landmarks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .canonical_mesh import CanonicalMesh
@@ -52,6 +54,16 @@ def solve_weighted_orthogonal(source: np.ndarray, target: np.ndarray, weights: n
     return out
 
 
+@dataclass
+class MetricFace:
+    """Landmarks lifted to MediaPipe's metric space (cm) and split into shape and pose."""
+
+    metric: np.ndarray  # (N,P,3) pose-free metric landmarks in the canonical face's frame (P = 468 or 478)
+    pose: np.ndarray  # (N,4,4) canonical frame -> camera (the facial transformation matrix)
+    total_scale: np.ndarray  # (N,) screen-to-metric scale of the unprojection
+    depth_offset: np.ndarray  # (N,) mean projected screen z of the mesh points
+
+
 class GeometryPipeline:
     """Estimates the facial transformation matrix (canonical metric face -> camera space, cm)."""
 
@@ -64,17 +76,20 @@ class GeometryPipeline:
         # Only landmarks with non-zero weight contribute: fitting on them alone is identical and faster.
         return solve_weighted_orthogonal(self._canonical[self._ids], pts[:, self._ids], self._weights[self._ids])
 
-    def screen_to_metric(self, landmarks: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """landmarks (N,>=468,3) normalized screen -> (metric landmarks (N,468,3) in the canonical
-        frame, pose transform (N,4,4))."""
-        lm = np.asarray(landmarks, np.float64)[:, :N_MESH].copy()
+    def to_metric(self, landmarks: np.ndarray, width: int, height: int) -> MetricFace:
+        """(N,P,3) normalized screen landmarks (P >= 468; iris points ride along) -> MetricFace.
+
+        Exactly MediaPipe's ScreenToMetricSpaceConverter for the 468 mesh points (fit, scale and
+        depth offset use them only); extra points are unprojected with the same scale and offset.
+        """
+        lm = np.asarray(landmarks, np.float64).copy()
         left, right, bottom, top = _frustum(width, height)
         x_scale, y_scale = right - left, top - bottom
         lm[..., 1] = 1.0 - lm[..., 1]  # TOP_LEFT_CORNER origin
         lm *= np.array([x_scale, y_scale, x_scale])
         lm[..., 0] += left
         lm[..., 1] += bottom
-        depth_offset = lm[..., 2].mean(axis=1, keepdims=True)
+        depth_offset = lm[:, :N_MESH, 2].mean(axis=1, keepdims=True)
 
         inter = lm.copy()
         inter[..., 2] *= -1
@@ -93,7 +108,28 @@ class GeometryPipeline:
         pose = self._solve(metric)
         inv = np.linalg.inv(pose)
         aligned = np.einsum("nij,npj->npi", inv[:, :3, :3], metric) + inv[:, None, :3, 3]
-        return aligned.astype(np.float32), pose
+        return MetricFace(aligned, pose, (s1 * s2)[:, 0], depth_offset[:, 0])
+
+    @staticmethod
+    def to_screen(metric: np.ndarray, pose: np.ndarray, total_scale: np.ndarray, depth_offset: np.ndarray,
+                  width: int, height: int) -> np.ndarray:
+        """Inverse of `to_metric`: pose-free metric landmarks (N,P,3) -> normalized screen (N,P,3) float32.
+        x, y are exact; z is MediaPipe's relative depth given the scale and depth offset."""
+        left, right, bottom, top = _frustum(width, height)
+        x_scale, y_scale = right - left, top - bottom
+        cam = np.einsum("nij,npj->npi", pose[:, :3, :3], metric) + pose[:, None, :3, 3]
+        zp = -cam[..., 2]  # positive distance in front of the camera
+        xp = cam[..., 0] * NEAR / zp
+        yp = cam[..., 1] * NEAR / zp
+        zs = zp * np.asarray(total_scale)[:, None] + np.asarray(depth_offset)[:, None] - NEAR
+        out = np.stack([(xp - left) / x_scale, 1.0 - (yp - bottom) / y_scale, zs / x_scale], axis=-1)
+        return out.astype(np.float32)
+
+    def screen_to_metric(self, landmarks: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """landmarks (N,>=468,3) normalized screen -> (metric mesh landmarks (N,468,3) in the canonical
+        frame, pose transform (N,4,4))."""
+        face = self.to_metric(np.asarray(landmarks)[:, :N_MESH], width, height)
+        return face.metric.astype(np.float32), face.pose
 
     def transform(self, landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
         """(N,>=468,3) normalized screen landmarks -> (N,4,4) float32 facial transformation matrices."""
