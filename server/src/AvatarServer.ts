@@ -4,11 +4,15 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { MotionFrame } from '@shared/motion';
 import type { Config } from './config';
 import { createHttpApp } from './http/createHttpApp';
 import { createLogger, type Logger } from './logger';
 import { WorkerPool } from './media/WorkerPool';
 import { ServerMetrics } from './metrics/ServerMetrics';
+import { MotionMetrics } from './motion/MotionMetrics';
+import { MotionService } from './motion/MotionService';
+import { sharedMotionCodec } from './motion/sharedMotionCodec';
 import { RoomRegistry } from './rooms/RoomRegistry';
 import { SignallingServer } from './signalling/SignallingServer';
 
@@ -24,6 +28,8 @@ export class AvatarServer {
   readonly workers: WorkerPool;
   readonly rooms: RoomRegistry;
   readonly signalling: SignallingServer;
+  /** Avatar-mode motion streams, one per peer with a 'motion' data channel. */
+  readonly motion: MotionService<MotionFrame>;
   readonly httpServer: HttpServer;
   /** Loopback URL of this server, e.g. http://127.0.0.1:3000 (what tests and the banner use). */
   readonly url: string;
@@ -36,6 +42,7 @@ export class AvatarServer {
     workers: WorkerPool;
     rooms: RoomRegistry;
     signalling: SignallingServer;
+    motion: MotionService<MotionFrame>;
     httpServer: HttpServer;
     url: string;
   }) {
@@ -45,6 +52,7 @@ export class AvatarServer {
     this.workers = fields.workers;
     this.rooms = fields.rooms;
     this.signalling = fields.signalling;
+    this.motion = fields.motion;
     this.httpServer = fields.httpServer;
     this.url = fields.url;
   }
@@ -60,6 +68,13 @@ export class AvatarServer {
       metrics,
     });
     const rooms = new RoomRegistry({ pool: workers, config, logger, metrics });
+    const motion = new MotionService({
+      rooms,
+      codec: sharedMotionCodec(),
+      config: config.motion,
+      metrics: new MotionMetrics(metrics.registry),
+      logger,
+    });
     const app = createHttpApp({ config, rooms, metrics, logger });
     const httpServer = createServer(app);
     const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics });
@@ -73,6 +88,7 @@ export class AvatarServer {
       });
     } catch (error) {
       await signalling.close().catch(() => undefined);
+      motion.close();
       rooms.close();
       workers.close();
       throw error;
@@ -81,7 +97,7 @@ export class AvatarServer {
     const host = ['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     logger.info({ url, workers: workers.workers.map((w) => w.pid) }, 'avatar server listening');
-    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, httpServer, url });
+    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, motion, httpServer, url });
   }
 
   get closed(): boolean {
@@ -95,6 +111,7 @@ export class AvatarServer {
   }
 
   async #close(): Promise<void> {
+    this.motion.close();
     this.rooms.close('serverShutdown');
     const signallingClosed = this.signalling.close();
     // Keep-alive HTTP connections would hold the server open; socket.io closes the listener.

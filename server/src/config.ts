@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { motionStreamConfigSchema } from './motion/motionStreamConfig';
 
 /** Repository root, so default paths work whatever the current directory is. */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -63,6 +64,8 @@ export const configSchema = z
         emptyRoomTimeoutMs: z.number().int().min(0).default(30_000),
       })
       .prefault({}),
+    /** Avatar-mode motion uplink: jitter buffer, rate limit, validation (server/src/motion/). */
+    motion: motionStreamConfigSchema.prefault({}),
     /** Built browser client (vite outDir). */
     clientDistDir: absolutePath.default(resolve(repoRoot, 'client/dist')),
     /** MediaPipe Face Landmarker bundle served to browsers at /models/face_landmarker.task. */
@@ -99,6 +102,8 @@ const envVars = {
   REQUESTS_PER_SECOND: ['limits', 'requestsPerSecond'],
   CLIENT_DIST_DIR: ['clientDistDir'],
   FACE_LANDMARKER_MODEL_PATH: ['faceLandmarkerModelPath'],
+  MOTION_TARGET_DELAY_MS: ['motion', 'targetDelayMs'],
+  MOTION_MAX_PACKETS_PER_SECOND: ['motion', 'maxPacketsPerSecond'],
 } as const satisfies Record<string, readonly string[]>;
 
 const numericPaths = new Set([
@@ -109,6 +114,8 @@ const numericPaths = new Set([
   'limits.maxPeersPerRoom',
   'limits.maxRooms',
   'limits.requestsPerSecond',
+  'motion.targetDelayMs',
+  'motion.maxPacketsPerSecond',
 ]);
 
 export class ConfigError extends Error {
