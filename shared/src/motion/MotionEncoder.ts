@@ -24,8 +24,10 @@ export class MotionEncoder {
   readonly #canonical = new Float64Array(DIMS);
   readonly #rotation = new Float64Array(9);
 
-  constructor(basis: MotionBasis) {
+  /** `firstSeq` (default 0) lets a restarted sender continue its numbering. */
+  constructor(basis: MotionBasis, options: { firstSeq?: number } = {}) {
     this.#basis = basis;
+    this.#seq = (options.firstSeq ?? 0) & 0xffff;
   }
 
   /** Sequence number the next packet will carry. */
