@@ -51,8 +51,18 @@ def ref_points_from_mediapipe(landmarks: np.ndarray, width: int, height: int) ->
     if lm.ndim != 2 or lm.shape[0] < 468 or lm.shape[1] < 2:
         raise ValueError(f"expected (478,3) MediaPipe landmarks, got {lm.shape}")
     px = lm[:, :2] * np.array([width, height], dtype=np.float64)
-    return RefPoints(px[list(MP_RIGHT_EYE)].mean(0), px[list(MP_LEFT_EYE)].mean(0),
-                     px[list(MP_MOUTH)].mean(0))
+    return RefPoints(_js_centre(px[list(MP_RIGHT_EYE)]), _js_centre(px[list(MP_LEFT_EYE)]),
+                     _js_centre(px[list(MP_MOUTH)]))
+
+
+def _js_centre(points: np.ndarray) -> np.ndarray:
+    """face-api's getCenterPoint: a left-to-right float64 sum, then one division (the order
+    matters: the box is floor()ed, so a last-bit difference can move it by a pixel)."""
+    sx = sy = 0.0
+    for x, y in points.tolist():
+        sx += x
+        sy += y
+    return np.array([sx / len(points), sy / len(points)])
 
 
 def ref_points_from_ibug68(points: np.ndarray) -> RefPoints:
@@ -60,18 +70,31 @@ def ref_points_from_ibug68(points: np.ndarray) -> RefPoints:
     p = np.asarray(points, dtype=np.float64)
     if p.shape != (68, 2):
         raise ValueError(f"expected (68,2) landmarks, got {p.shape}")
-    return RefPoints(p[36:42].mean(0), p[42:48].mean(0), p[48:68].mean(0))
+    return RefPoints(_js_centre(p[36:42]), _js_centre(p[42:48]), _js_centre(p[48:68]))
 
 
-def faceapi_box(ref: RefPoints, width: int, height: int) -> tuple[int, int, int, int]:
-    """face-api's alignDlib box followed by clipAtImageBorders: (x, y, w, h) integer pixels."""
-    dist = (np.linalg.norm(ref.mouth - ref.eye_a) + np.linalg.norm(ref.mouth - ref.eye_b)) / 2
-    size = math.floor(dist / _EYE_MOUTH_TO_SIZE)
-    centre = (ref.eye_a + ref.eye_b + ref.mouth) / 3
+def _eye_mouth_distance(ref: RefPoints) -> float:
+    def dist(p: np.ndarray) -> float:
+        dx, dy = float(ref.mouth[0] - p[0]), float(ref.mouth[1] - p[1])
+        return math.sqrt(dx * dx + dy * dy)
+    return (dist(ref.eye_a) + dist(ref.eye_b)) / 2
+
+
+def faceapi_box(ref: RefPoints, width: int, height: int,
+                landmark_dims: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+    """face-api's alignDlib box followed by clipAtImageBorders: (x, y, w, h) integer pixels.
+
+    landmark_dims: face-api's `min(size, imageWidth + x)` uses the landmarks' own image size,
+    which after detectSingleFace is the (floored) detection box, not the frame; pass it only to
+    reproduce face-api's full pipeline exactly. By default the frame's size is used.
+    """
+    size = math.floor(_eye_mouth_distance(ref) / _EYE_MOUTH_TO_SIZE)
+    centre = _js_centre(np.stack([ref.eye_a, ref.eye_b, ref.mouth]))
     x = math.floor(max(0.0, centre[0] - _REF_X * size))
     y = math.floor(max(0.0, centre[1] - _REF_Y * size))
-    w = min(size, width + x)
-    h = min(size, height + y)
+    lw, lh = landmark_dims if landmark_dims is not None else (width, height)
+    w = min(size, lw + x)
+    h = min(size, lh + y)
     # clipAtImageBorders
     w = min(w, width - x)
     h = min(h, height - y)
@@ -133,9 +156,8 @@ def align_face(image: np.ndarray, ref: RefPoints, mode: AlignMode = "faceapi") -
 
 def _roll_aligned(image: np.ndarray, ref: RefPoints) -> np.ndarray:
     """face-api's box, rotated about the reference point so that the eye line is horizontal."""
-    dist = (np.linalg.norm(ref.mouth - ref.eye_a) + np.linalg.norm(ref.mouth - ref.eye_b)) / 2
-    size = dist / _EYE_MOUTH_TO_SIZE
-    centre = (ref.eye_a + ref.eye_b + ref.mouth) / 3
+    size = _eye_mouth_distance(ref) / _EYE_MOUTH_TO_SIZE
+    centre = _js_centre(np.stack([ref.eye_a, ref.eye_b, ref.mouth]))
     eyes = ref.eye_b - ref.eye_a
     angle = math.atan2(eyes[1], eyes[0])
     cos, sin = math.cos(angle), math.sin(angle)

@@ -32,7 +32,9 @@ class _ConvLayer:
 
     def __init__(self, weights: dict[str, np.ndarray], prefix: str) -> None:
         filters = weights[f"{prefix}/conv/filters"]
-        self.filters = torch.from_numpy(np.ascontiguousarray(filters.transpose(3, 2, 0, 1)))
+        # channels_last (NHWC in memory, like the tfjs original) is ~3x faster on CPU here.
+        self.filters = torch.from_numpy(np.ascontiguousarray(filters.transpose(3, 2, 0, 1))) \
+            .contiguous(memory_format=torch.channels_last)
         self.bias = torch.from_numpy(weights[f"{prefix}/conv/bias"].copy())
         self.scale_w = torch.from_numpy(weights[f"{prefix}/scale/weights"].copy()).view(1, -1, 1, 1)
         self.scale_b = torch.from_numpy(weights[f"{prefix}/scale/biases"].copy()).view(1, -1, 1, 1)
@@ -82,6 +84,7 @@ class RecognitionNet:
         if batch_nhwc.ndim != 4 or batch_nhwc.shape[1:] != (INPUT_SIZE, INPUT_SIZE, 3):
             raise ValueError(f"expected (N,{INPUT_SIZE},{INPUT_SIZE},3), got {batch_nhwc.shape}")
         x = torch.from_numpy(np.ascontiguousarray(batch_nhwc, dtype=np.float32)).permute(0, 3, 1, 2)
+        x = x.contiguous(memory_format=torch.channels_last)
         x = (x - self._mean) / PIXEL_SCALE
         out = self._layers["conv32_down"](x, 2, True)
         out = F.max_pool2d(out, 3, 2)
