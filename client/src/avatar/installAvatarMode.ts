@@ -43,8 +43,12 @@ export interface AvatarTestHook {
   /** Starts recording up to `max` sent frames by seq (clears earlier recordings). */
   record(max: number): void;
   recorded(): RecordedMotionFrame[];
+  /** Stops recording; returns what was recorded. */
+  stopRecording(): RecordedMotionFrame[];
   /** Sends `count` hostile messages on the motion channel (paced on its buffer). */
   fuzz(count: number, seed: number): Promise<FuzzReport>;
+  /** Sends `count` copies of recent real packets as fast as the channel takes them. */
+  flood(count: number): Promise<number>;
 }
 
 declare global {
@@ -112,6 +116,11 @@ export function installAvatarMode(app: App): void {
       recording = { max, frames: [] };
     },
     recorded: () => recording?.frames ?? [],
+    stopRecording: () => {
+      const frames = recording?.frames ?? [];
+      recording = undefined;
+      return frames;
+    },
     fuzz: async (count, seed) => {
       const uplink = requireMode().uplink;
       if (!uplink) throw new Error('avatar mode is off');
@@ -130,6 +139,18 @@ export function installAvatarMode(app: App): void {
         if (sent % 200 === 0) await new Promise((r) => setTimeout(r, 0));
       }
       return { sent, invalid };
+    },
+    flood: async (count) => {
+      const uplink = requireMode().uplink;
+      if (!uplink || recentPackets.length === 0) throw new Error('avatar mode is off or has sent nothing yet');
+      const templates = [...recentPackets];
+      let sent = 0;
+      while (sent < count) {
+        while (uplink.dataProducer.bufferedAmount > 64 * 1024) await new Promise((r) => setTimeout(r, 1));
+        if (!uplink.sendRaw(templates[sent % templates.length] as Uint8Array)) break;
+        sent += 1;
+      }
+      return sent;
     },
   };
 }
