@@ -12,6 +12,7 @@ import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics/ServerMetrics';
 import type { RoomRegistry } from '../rooms/RoomRegistry';
 import { HttpError } from './HttpError';
+import { MEDIAPIPE_WASM_PATH, mediapipeWasmRoute } from './mediapipeWasmRoute';
 
 export type HttpAppOptions = {
   config: Config;
@@ -56,6 +57,9 @@ export function createHttpApp({ config, rooms, metrics, logger }: HttpAppOptions
     }
     res.sendFile(config.faceLandmarkerModelPath, { maxAge: '1h' }, (error) => error && next(error));
   });
+
+  // MediaPipe's wasm runtime for the browser FaceTracker, from node_modules (never a CDN).
+  app.use(MEDIAPIPE_WASM_PATH, mediapipeWasmRoute());
 
   const indexHtml = join(config.clientDistDir, 'index.html');
   const sendClient: express.RequestHandler = (_req, res, next) => {

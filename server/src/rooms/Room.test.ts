@@ -118,7 +118,7 @@ describe('Room', () => {
     const alice = joinPeer(r, 'Alice');
     // A DirectTransport stands in for the browser's SCTP transport: the server side (a
     // DataConsumer on the room's DirectTransport) is the same either way.
-    const direct = await r.router.createDirectTransport<TransportAppData>({ appData: { peerId: alice.peer.id, direction: 'send' } });
+    const direct = await r.router.createDirectTransport<TransportAppData>({ maxMessageSize: 262_144, appData: { peerId: alice.peer.id, direction: 'send' } });
     alice.peer.addTransport(direct);
     const dataProducer = await r.produceData(alice.peer, {
       transportId: direct.id,

@@ -14,6 +14,15 @@ import type {
   SignallingResults,
 } from '@shared/signalling';
 
+/** The input `data` of method M (methods that share a schema, like pause/resume, included). */
+type RequestInputData<M extends SignallingMethod> = SignallingRequestInput extends infer R
+  ? R extends { method: infer Methods; data?: infer D }
+    ? M extends Methods
+      ? D
+      : never
+    : never
+  : never;
+
 export class SignallingTestClient {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   readonly notifications: SignallingNotification[] = [];
@@ -44,7 +53,7 @@ export class SignallingTestClient {
 
   async request<M extends SignallingMethod>(
     method: M,
-    data: Extract<SignallingRequestInput, { method: M }>['data'],
+    data: RequestInputData<M>,
   ): Promise<SignallingResults[M]> {
     const response = await this.raw({ method, data });
     if (!response.ok) {

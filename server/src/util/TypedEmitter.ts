@@ -1,53 +1,50 @@
 /**
- * An EventEmitter typed by an event map (`{ close: []; peerjoined: [Peer] }`).
- * `safeEmit` shields the emitter from throwing listeners: a bug in one subscriber must not
- * break the room or worker that emitted the event (same idea as mediasoup's enhancedEvents).
+ * An EventEmitter typed by an event map (`{ close: []; peerjoined: [Peer] }`), so `once(room,
+ * 'close')` from node:events works in tests. `safeEmit` shields the emitter from throwing
+ * listeners: a bug in one subscriber must not break the room or worker that emitted the event
+ * (the same idea as mediasoup's enhancedEvents).
  */
 import { EventEmitter } from 'node:events';
 
 export type EventMap = Record<string, unknown[]>;
+type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export class TypedEmitter<E extends EventMap> {
-  readonly #emitter = new EventEmitter({ captureRejections: false });
-
+export class TypedEmitter<E extends EventMap> extends EventEmitter {
   constructor() {
+    super();
     // Rooms may have many subscribers (one per signalling session); the default 10 is too low.
-    this.#emitter.setMaxListeners(0);
+    this.setMaxListeners(0);
   }
 
-  on<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
-    this.#emitter.on(event, listener as (...args: unknown[]) => void);
-    return this;
+  override on<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
+    return super.on(event, listener as Listener);
   }
 
-  once<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
-    this.#emitter.once(event, listener as (...args: unknown[]) => void);
-    return this;
+  override once<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
+    return super.once(event, listener as Listener);
   }
 
-  off<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
-    this.#emitter.off(event, listener as (...args: unknown[]) => void);
-    return this;
+  override off<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
+    return super.off(event, listener as Listener);
   }
 
-  listenerCount<K extends keyof E & string>(event: K): number {
-    return this.#emitter.listenerCount(event);
+  /** Typed `emit`; prefer `safeEmit` inside the class. */
+  override emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
+    return super.emit(event, ...args);
   }
 
-  /** Emits; a listener that throws is reported on stderr-by-logger via `onListenerError`. */
-  protected safeEmit<K extends keyof E & string>(event: K, ...args: E[K]): void {
-    for (const listener of this.#emitter.rawListeners(event)) {
+  /** Emits to every listener; a listener that throws is reported and the rest still run. */
+  protected safeEmit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
+    const listeners = this.rawListeners(event) as Listener[];
+    for (const listener of listeners) {
       try {
         // rawListeners keeps `once` wrappers, which remove themselves when called.
-        (listener as (...a: unknown[]) => void).apply(this, args);
+        listener.apply(this, args);
       } catch (error) {
         this.onListenerError(event, error);
       }
     }
-  }
-
-  protected removeAllListeners(): void {
-    this.#emitter.removeAllListeners();
+    return listeners.length > 0;
   }
 
   protected onListenerError(event: string, error: unknown): void {
