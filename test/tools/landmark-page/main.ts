@@ -2,6 +2,7 @@
 // from the tool's local server, runs them through the product's FaceTracker and posts each result
 // back as float32 (landmarks, matrix, blendshapes) so nothing large goes through page.evaluate.
 import { FaceTracker } from '../../../client/src/tracking/FaceTracker';
+import { decodeMotionPacket, loadMotionBasis } from '../../../shared/src/motion';
 
 type RunOptions = { frameCount: number; width: number; height: number; fps: number };
 type RunSummary = { frames: number; tracked: number; meanDetectMs: number; blendshapeNames: readonly string[] };
@@ -9,6 +10,8 @@ type RunSummary = { frames: number; tracked: number; meanDetectMs: number; blend
 declare global {
   interface Window {
     runExtraction: (options: RunOptions) => Promise<RunSummary>;
+    /** Decodes motion packets (hex) with the shared codec; returns sha256 (hex) of each float32 landmark array. */
+    decodeMotionHex: (packets: string[]) => Promise<string[]>;
   }
 }
 
@@ -43,4 +46,22 @@ window.runExtraction = async ({ frameCount, width, height, fps }) => {
   } finally {
     tracker.close();
   }
+};
+
+// Lets tests check that the browser decodes packets bit-identically to Node.
+window.decodeMotionHex = async (packets) => {
+  const basis = loadMotionBasis();
+  const out: string[] = [];
+  for (const hex of packets) {
+    const bytes = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+    const r = decodeMotionPacket(bytes, basis);
+    if (!r.ok) {
+      out.push(`error:${r.error}`);
+      continue;
+    }
+    const digest = await crypto.subtle.digest('SHA-256', r.frame.landmarks);
+    out.push(Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''));
+  }
+  return out;
 };
