@@ -1,0 +1,120 @@
+/**
+ * One call participant in headless Chromium: its own browser context (separate storage and
+ * devices), the real client page from the test server, joined through the UI like a person
+ * would, and inspected through the page's `window.__call` hook.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { AppState } from '../../client/src/App';
+import type { InboundTrackStats, OutboundTrackStats } from '../../client/src/call/callTypes';
+import { waitFor } from './waitFor';
+
+export interface BrowserPeerOptions {
+  serverUrl: string;
+  roomId: string;
+  displayName: string;
+  /** Capture preset (`?quality=`); `low` (320x240@15) keeps 2 shared cores breathing. */
+  quality?: 'low' | 'medium' | 'high';
+}
+
+export class BrowserPeer {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly displayName: string;
+  /** Console errors and page crashes, for failure messages. */
+  readonly problems: string[] = [];
+  #closed = false;
+
+  /** Opens the room page, fills in the name, clicks Join and waits until the call is up. */
+  static async join(browser: Browser, options: BrowserPeerOptions): Promise<BrowserPeer> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const peer = new BrowserPeer(context, page, options.displayName);
+    try {
+      await page.goto(`${options.serverUrl}/room/${options.roomId}?quality=${options.quality ?? 'low'}`);
+      await page.fill('#join-name', options.displayName);
+      await page.click('#join-button');
+      await peer.waitForState('in-call');
+    } catch (error) {
+      await peer.close();
+      throw new Error(`${options.displayName} could not join: ${String(error)}; page problems: ${peer.problems.join(' | ')}`);
+    }
+    return peer;
+  }
+
+  private constructor(context: BrowserContext, page: Page, displayName: string) {
+    this.context = context;
+    this.page = page;
+    this.displayName = displayName;
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => this.problems.push(`pageerror: ${error.message}`));
+    page.on('crash', () => this.problems.push('page crashed'));
+  }
+
+  state(): Promise<AppState | undefined> {
+    return this.page.evaluate(() => window.__call?.state);
+  }
+
+  async waitForState(state: AppState, timeoutMs = 30_000): Promise<void> {
+    await this.page.waitForFunction((want) => window.__call?.state === want, state, { timeout: timeoutMs });
+  }
+
+  peerId(): Promise<string | undefined> {
+    return this.page.evaluate(() => window.__call?.session?.peerId);
+  }
+
+  inboundStats(): Promise<InboundTrackStats[]> {
+    return this.page.evaluate(() => window.__call?.inboundStats() ?? []);
+  }
+
+  outboundStats(): Promise<OutboundTrackStats[]> {
+    return this.page.evaluate(() => window.__call?.outboundStats() ?? []);
+  }
+
+  /** Names on the remote tiles (the local "(you)" tile excluded). */
+  remoteTileNames(): Promise<string[]> {
+    return this.page.$$eval('.tile:not([data-local]) .tile-name', (nodes) => nodes.map((n) => n.textContent ?? ''));
+  }
+
+  bannerText(): Promise<string> {
+    return this.page.evaluate(() => window.__call?.banner ?? '');
+  }
+
+  /**
+   * Waits until the inbound figure `pick` of the remote track matching `match` has a value,
+   * and then rises across a second sample `gapMs` later. Returns both samples.
+   */
+  async expectRising(
+    match: (s: InboundTrackStats) => boolean,
+    pick: (s: InboundTrackStats) => number,
+    options: { gapMs?: number; timeoutMs?: number; what?: string } = {},
+  ): Promise<[number, number]> {
+    const read = async (): Promise<number | undefined> => {
+      const stats = (await this.inboundStats()).filter(match);
+      return stats.length > 0 ? Math.max(...stats.map(pick)) : undefined;
+    };
+    const what = options.what ?? 'figure';
+    const first = await waitFor(async () => {
+      const value = await read();
+      return value !== undefined && value > 0 ? value : undefined;
+    }, {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      message: `${this.displayName}: ${what} never became positive; problems: ${this.problems.join(' | ')}`,
+    });
+    const second = await waitFor(
+      async () => {
+        const now = await read();
+        return now !== undefined && now > first ? now : undefined;
+      },
+      { timeoutMs: (options.gapMs ?? 1000) + 15_000, intervalMs: options.gapMs ?? 1000, message: `${this.displayName}: ${what} stopped rising at ${first}` },
+    );
+    return [first, second];
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.context.close().catch(() => undefined);
+  }
+}
