@@ -85,7 +85,9 @@ def compare(ours_lm: np.ndarray, ours_tf: np.ndarray, ours_ok: np.ndarray, roi_s
     def stats(x: np.ndarray) -> dict:
         return {"mean": float(x.mean()), "p95": float(np.percentile(x, 95)), "max": float(x.max())}
 
+    first = int(np.argmax(both)) if both.any() else None  # detector ROI, no smoothing yet: IMAGE mode
     return {
+        "first_frame_px_mean": float(d[0].mean()) if first is not None else None,
         "frames": int(t),
         "frames_both": int(both.sum()),
         "frames_only_ours": int((ours_ok[:t] & ~ref.present[:t]).sum()),
@@ -132,6 +134,7 @@ def format_report(r: dict) -> str:
         lines.append(f"{name:<16} {c['frames_both']:>7} {f['mean']:>9.3f} {f['p95']:>9.3f} {f['max']:>9.3f} "
                      f"{k['mean']:>9.3f} {k['p95']:>9.3f} {c['z_px_mean']:>7.3f} {c['matrix_rotation_deg_mean']:>7.3f} "
                      f"{c['matrix_translation_cm_mean']:>6.3f} {c['ms_per_frame']:>8.1f}")
+        lines.append(f"{'':<16} first common frame (detector ROI, as IMAGE mode): {c['first_frame_px_mean']:.4f} px mean")
         if c["frames_only_ours"] or c["frames_only_browser"]:
             lines.append(f"{'':<16} face only in ours: {c['frames_only_ours']}, only in browser: {c['frames_only_browser']}")
     return "\n".join(lines)
