@@ -118,7 +118,7 @@ export class MotionEncoder {
       let c = 0;
       const row = k * DIMS;
       for (let i = 0; i < DIMS; i++) c += basis.weights[(i / 3) | 0]! * basis.components[row + i]! * q[i]!;
-      const half = 2 ** (b - 1);
+      const half = 1 << (b - 1);
       bits.write(clampInt(Math.round(c / basis.steps[k]!) + half, 0, 2 * half - 1), b);
     }
     return bytes;

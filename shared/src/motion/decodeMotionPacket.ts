@@ -29,7 +29,7 @@ export function decodeMotionPacket(bytes: Uint8Array, basis: MotionBasis): Motio
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const seq = view.getUint16(2, true);
-  const timeCode = view.getUint32(4, true) + view.getUint16(8, true) * 2 ** 32;
+  const timeCode = view.getUint32(4, true) + view.getUint16(8, true) * 4294967296;
   const size = bytes[10]! | (bytes[11]! << 8) | (bytes[12]! << 16);
   const width = size & 0xfff;
   const height = size >>> 12;
@@ -47,7 +47,7 @@ export function decodeMotionPacket(bytes: Uint8Array, basis: MotionBasis): Motio
   for (let k = 0; k < basis.componentCount; k++) {
     const b = basis.bits[k]!;
     if (b === 0) continue;
-    const value = (bits.read(b) - 2 ** (b - 1)) * basis.steps[k]!;
+    const value = (bits.read(b) - (1 << (b - 1))) * basis.steps[k]!;
     if (value === 0) continue;
     const row = k * DIMS;
     for (let i = 0; i < DIMS; i++) shape[i] = shape[i]! + value * basis.components[row + i]!;

@@ -26,6 +26,14 @@ export type MotionBasis = {
 
 const MAGIC = 'MBS1';
 
+/** 2^e by repeated doubling/halving: exact everywhere (the spec lets Math.pow / ** approximate). */
+function exactPowerOfTwo(e: number): number {
+  let v = 1;
+  for (let i = 0; i < e; i++) v *= 2;
+  for (let i = 0; i > e; i--) v /= 2;
+  return v;
+}
+
 /** Parses the binary layout written by fit_motion_basis.py; throws on a malformed blob (a build error). */
 export function parseMotionBasis(blob: Uint8Array): MotionBasis {
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
@@ -55,7 +63,7 @@ export function parseMotionBasis(blob: Uint8Array): MotionBasis {
   const components = new Float64Array(componentCount * dims);
   for (let k = 0; k < componentCount; k++) {
     // int16 * 2^e is exact in float64, so both sides hold bit-identical components.
-    const unit = 2 ** exponents[k]!;
+    const unit = exactPowerOfTwo(exponents[k]!);
     for (let j = 0; j < dims; j++, o += 2) components[k * dims + j] = view.getInt16(o, true) * unit;
   }
   let coefficientBits = 0;

@@ -60,7 +60,7 @@ window.decodeMotionHex = async (packets) => {
       out.push(`error:${r.error}`);
       continue;
     }
-    const digest = await crypto.subtle.digest('SHA-256', r.frame.landmarks);
+    const digest = await crypto.subtle.digest('SHA-256', new Uint8Array(r.frame.landmarks.buffer as ArrayBuffer, r.frame.landmarks.byteOffset, r.frame.landmarks.byteLength));
     out.push(Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''));
   }
   return out;
