@@ -129,3 +129,25 @@ def test_the_motion_library_indexes_every_track():
         assert e["valid_frames"] >= 0.9 * e["frames"]
         total += (LIBRARY / e["file"]).stat().st_size
     assert total < 8e6
+
+
+def test_the_motion_library_is_current_with_the_media():
+    from avatar_ml.landmarks.build_motion_library import DEFAULT_MEDIA, check
+
+    assert check(DEFAULT_MEDIA, LIBRARY) == []
+
+
+def test_video_write_read_round_trip(tmp_path):
+    from avatar_ml.landmarks.video_io import VideoError, probe, read_frames, write_video
+
+    yy, xx = np.mgrid[0:64, 0:96]
+    frames = [np.stack([(xx * 2 + i * 8) % 256, yy * 4 % 256, np.full_like(xx, 128)], -1).astype(np.uint8)
+              for i in range(6)]
+    write_video(tmp_path / "v.mp4", frames, fps=25)
+    info = probe(tmp_path / "v.mp4")
+    assert (info.width, info.height, info.fps) == (96, 64, 25.0)
+    back = read_frames(tmp_path / "v.mp4")
+    assert back.shape == (6, 64, 96, 3)
+    assert np.abs(back.astype(int) - np.stack(frames).astype(int)).mean() < 6  # h264 yuv420p, lossy
+    with pytest.raises(VideoError):
+        read_frames(tmp_path / "missing.mp4")
