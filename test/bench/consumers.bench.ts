@@ -4,7 +4,8 @@
  *   npm run bench:consumers [-- --counts 0,10,50,100,200,400,800 --seconds 5]
  *
  * One worker, one room (the server's own Room: Router + server producers on PlainTransports).
- * ffmpeg feeds the producers: libvpx realtime ~1 Mbps 640x480@30 and libopus 64 kbps, as RTP.
+ * ffmpeg feeds the producers as RTP: a real talking-head clip (../shared/media) encoded once to
+ * VP8 640x480@30 ~1 Mbps (libvpx realtime) + Opus 64 kbps, then streamed in a loop with -c copy.
  * For each N, N subscribers each get a PlainTransport with one VP8 and one Opus consumer:
  * most send to a UDP port that never reads (no receiver competing for the 2 cores), a sample
  * sends to counting sockets in this process. Per N it prints the expected packet rate
@@ -13,6 +14,10 @@
  * The baseline is the N = 0 row of the same run: the worker only receiving.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism, cpus } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
@@ -34,6 +39,7 @@ const argsSchema = z.object({
   seconds: z.coerce.number().positive().max(120).default(5),
   warmupSeconds: z.coerce.number().min(0).max(60).default(2),
   sampled: z.coerce.number().int().min(0).max(100).default(10),
+  clip: z.string().min(1).default(fileURLToPath(new URL('../../../shared/media/WDA_KatieHill_000.mp4', import.meta.url))),
 });
 
 function parseArgs(argv: string[]): z.infer<typeof argsSchema> {
@@ -52,6 +58,7 @@ type Subscriber = { transport: ms.PlainTransport; consumers: ms.Consumer[]; coun
 type Row = {
   subscribers: number;
   consumers: number;
+  producerPps: number;
   expectedPps: number;
   forwardedPps: number;
   deliveryPct: number;
@@ -65,18 +72,34 @@ const VIDEO_SSRC = 1111;
 const AUDIO_SSRC = 2222;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function packetCounts(items: { getStats(): Promise<{ type: string; packetCount?: number }[]> }[]): Promise<{ at: number; packets: number }[]> {
-  return Promise.all(
-    items.map(async (item) => {
-      const stats = await item.getStats();
-      const packets = stats.filter((s) => s.type === 'outbound-rtp' || s.type === 'inbound-rtp').reduce((sum, s) => sum + (s.packetCount ?? 0), 0);
-      return { at: performance.now(), packets };
-    }),
-  );
+/**
+ * One subscriber's counters at one instant. A consumer's getStats() returns its own
+ * outbound-rtp stats AND its producer's inbound-rtp stats from the same worker snapshot, so
+ * forwarded/expected compare the very same interval, whatever the order we poll in.
+ */
+type Snapshot = { at: number; forwarded: number; expected: number; received: number };
+
+async function snapshot(subscriber: Subscriber): Promise<Snapshot> {
+  let forwarded = 0;
+  let expected = 0;
+  for (const consumer of subscriber.consumers) {
+    for (const stat of await consumer.getStats()) {
+      if (stat.type === 'outbound-rtp') forwarded += stat.packetCount;
+      else if (stat.type === 'inbound-rtp') expected += stat.packetCount;
+    }
+  }
+  return {
+    at: performance.now(),
+    forwarded,
+    expected,
+    received: subscriber.counter?.packetsOf(subscriber.consumers.map((c) => c.rtpParameters.encodings?.[0]?.ssrc ?? 0)) ?? 0,
+  };
 }
 
-function rate(a: { at: number; packets: number }, b: { at: number; packets: number }): number {
-  return (b.packets - a.packets) / ((b.at - a.at) / 1000);
+async function producerPackets(producers: ms.Producer[]): Promise<number> {
+  let packets = 0;
+  for (const producer of producers) for (const stat of await producer.getStats()) packets += stat.packetCount;
+  return packets;
 }
 
 async function main(): Promise<void> {
@@ -88,9 +111,11 @@ async function main(): Promise<void> {
   const blackhole = await UdpBlackhole.create();
   const subscribers: Subscriber[] = [];
   let ffmpeg: ReturnType<typeof spawn> | undefined;
+  let clip: { path: string; dir: string } | undefined;
 
   const cleanup = () => {
     ffmpeg?.kill('SIGKILL');
+    if (clip) rmSync(clip.dir, { recursive: true, force: true });
     for (const s of subscribers) s.counter?.close();
     blackhole.close();
     room.close();
@@ -116,16 +141,17 @@ async function main(): Promise<void> {
       codec: { mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 },
       ssrc: AUDIO_SSRC,
     });
+    // Encode once, then stream the file with -c copy: the RTP rate stays steady even when the
+    // machine is busy (a live encoder falls behind and then bursts to catch up).
+    clip = await encodeClip(args.clip);
     ffmpeg = spawn(
       'ffmpeg',
       [
-        ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
-        ...['-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=30'],
-        ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-        ...['-map', '0:v', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-minrate', '1M', '-maxrate', '1M'],
-        ...['-g', '60', '-payload_type', '101', '-ssrc', String(VIDEO_SSRC), '-f', 'rtp', `rtp://127.0.0.1:${video.rtpPort}?pkt_size=1200`],
-        ...['-map', '1:a', '-c:a', 'libopus', '-b:a', '64k', '-ac', '2', '-ar', '48000'],
-        ...['-payload_type', '100', '-ssrc', String(AUDIO_SSRC), '-f', 'rtp', `rtp://127.0.0.1:${audio.rtpPort}`],
+        ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', clip.path],
+        ...['-map', '0:v', '-c:v', 'copy', '-payload_type', '101', '-ssrc', String(VIDEO_SSRC)],
+        ...['-f', 'rtp', `rtp://127.0.0.1:${video.rtpPort}?pkt_size=1200`],
+        ...['-map', '0:a', '-c:a', 'copy', '-payload_type', '100', '-ssrc', String(AUDIO_SSRC)],
+        ...['-f', 'rtp', `rtp://127.0.0.1:${audio.rtpPort}`],
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
@@ -135,8 +161,8 @@ async function main(): Promise<void> {
 
     // Wait until both producers receive media.
     for (let i = 0; ; i++) {
-      const [v, a] = await packetCounts([video.producer, audio.producer]);
-      if ((v?.packets ?? 0) > 30 && (a?.packets ?? 0) > 10) break;
+      const [v, a] = await Promise.all([producerPackets([video.producer]), producerPackets([audio.producer])]);
+      if (v > 30 && a > 10) break;
       if (i > 100) throw new Error('ffmpeg RTP did not reach the producers within 10 s');
       await sleep(100);
     }
@@ -160,14 +186,21 @@ async function main(): Promise<void> {
         );
         subscribers.push({ transport, consumers, ...(counter ? { counter } : {}) });
       }
+      // A new video consumer forwards nothing until the next keyframe (ffmpeg ignores PLI): wait
+      // until every consumer has sent something so the window measures steady forwarding.
+      for (let waited = 0; ; waited += 200) {
+        const idle = (await Promise.all(subscribers.map(snapshot))).filter((s, i) => s.forwarded < subscribers[i]!.consumers.length);
+        if (idle.length === 0) break;
+        if (waited > 20_000) throw new Error(`${idle.length} subscribers forwarded nothing for 20 s`);
+        await sleep(200);
+      }
       await sleep(args.warmupSeconds * 1000);
 
       const consumers = subscribers.flatMap((s) => s.consumers);
-      const sampledSubs = subscribers.filter((s) => s.counter);
-      const p0 = await packetCounts([video.producer, audio.producer]);
-      const c0 = await packetCounts(consumers);
-      const s0 = sampledSubs.map((s) => ({ at: performance.now(), packets: s.counter!.packets }));
+      const producerPackets0 = await producerPackets([video.producer, audio.producer]);
       const bytes0 = (await video.producer.getStats())[0]?.byteCount ?? 0;
+      const t0 = performance.now();
+      const before = await Promise.all(subscribers.map(snapshot));
       workerCpu.reset();
       ffmpegCpu.reset();
       benchCpu.reset();
@@ -175,30 +208,42 @@ async function main(): Promise<void> {
       const workerCpuPct = workerCpu.percent();
       const ffmpegCpuPct = ffmpegCpu.percent();
       const benchCpuPct = benchCpu.percent();
-      const p1 = await packetCounts([video.producer, audio.producer]);
-      const c1 = await packetCounts(consumers);
-      const s1 = sampledSubs.map((s) => ({ at: performance.now(), packets: s.counter!.packets }));
+      const after = await Promise.all(subscribers.map(snapshot));
+      const producerPackets1 = await producerPackets([video.producer, audio.producer]);
       const bytes1 = (await video.producer.getStats())[0]?.byteCount ?? 0;
+      const seconds = (performance.now() - t0) / 1000;
 
-      const producerPps = rate(p0[0]!, p1[0]!) + rate(p0[1]!, p1[1]!);
-      producerKbps = ((bytes1 - bytes0) * 8) / 1000 / ((p1[0]!.at - p0[0]!.at) / 1000);
-      const forwardedPps = c0.reduce((sum, c, i) => sum + rate(c, c1[i]!), 0);
-      const expectedPps = producerPps * target;
-      const sampledPps = s0.reduce((sum, s, i) => sum + rate(s, s1[i]!), 0);
+      const producerPps = (producerPackets1 - producerPackets0) / seconds;
+      producerKbps = ((bytes1 - bytes0) * 8) / 1000 / seconds;
+      let forwardedPps = 0;
+      let expectedPps = 0;
+      let sampledForwarded = 0;
+      let sampledReceived = 0;
+      for (const [i, a] of after.entries()) {
+        const b = before[i]!;
+        const dt = (a.at - b.at) / 1000;
+        forwardedPps += (a.forwarded - b.forwarded) / dt;
+        expectedPps += (a.expected - b.expected) / dt;
+        if (subscribers[i]!.counter) {
+          sampledForwarded += a.forwarded - b.forwarded;
+          sampledReceived += a.received - b.received;
+        }
+      }
       const row: Row = {
         subscribers: target,
         consumers: consumers.length,
+        producerPps,
         expectedPps,
         forwardedPps,
         deliveryPct: target === 0 ? 100 : (forwardedPps / expectedPps) * 100,
-        sampledPct: sampledSubs.length ? (sampledPps / (producerPps * sampledSubs.length)) * 100 : null,
+        sampledPct: sampledForwarded > 0 ? (sampledReceived / sampledForwarded) * 100 : null,
         workerCpuPct,
         ffmpegCpuPct,
         benchCpuPct,
       };
       rows.push(row);
       console.error(
-        `N=${target}: delivery ${row.deliveryPct.toFixed(1)}%, worker CPU ${workerCpuPct.toFixed(0)}% (producer ${producerPps.toFixed(0)} pkt/s, ${producerKbps.toFixed(0)} kbps video)`,
+        `N=${target}: delivery ${row.deliveryPct.toFixed(1)}%, worker CPU ${workerCpuPct.toFixed(0)}% (producers ${producerPps.toFixed(0)} pkt/s, video ${producerKbps.toFixed(0)} kbps)`,
       );
       if (row.deliveryPct < 90) break; // far past the limit: bigger N only take longer
     }
@@ -209,15 +254,38 @@ async function main(): Promise<void> {
   }
 }
 
+/** The source clip as VP8 640x480@30 ~1 Mbps + Opus 64 kbps stereo 48 kHz, in a temp WebM. */
+async function encodeClip(source: string): Promise<{ path: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-consumers-'));
+  const path = join(dir, 'clip.webm');
+  const child = spawn(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', source],
+      ...['-vf', 'scale=640:480,fps=30', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '4'],
+      ...['-b:v', '1M', '-minrate', '1M', '-maxrate', '1M', '-g', '30'],
+      ...['-c:a', 'libopus', '-b:a', '64k', '-ac', '2', '-ar', '48000', path],
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`ffmpeg could not encode ${source} (exit ${code})`);
+  }
+  return { path, dir };
+}
+
 function printTable(rows: Row[], producerKbps: number, args: z.infer<typeof argsSchema>): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\nmediasoup ${mediasoup.version}, 1 worker, ${availableParallelism()} cores (${cpu})`);
-  console.log(`producers: VP8 640x480@30 ~${producerKbps.toFixed(0)} kbps + Opus 64 kbps (ffmpeg); each subscriber = 1 VP8 + 1 Opus consumer on a PlainTransport`);
-  console.log(`window ${args.seconds} s after ${args.warmupSeconds} s warm-up; "sampled" = packets actually received by up to ${args.sampled} counting sockets\n`);
-  const header = ['subscribers', 'consumers', 'expected pkt/s', 'forwarded pkt/s', 'delivery %', 'sampled rx %', 'worker CPU %', 'ffmpeg CPU %', 'bench CPU %'];
+  console.log(`producers: VP8 640x480@30 ~${producerKbps.toFixed(0)} kbps + Opus 64 kbps (ffmpeg, clip streamed with -c copy); each subscriber = 1 VP8 + 1 Opus consumer on a PlainTransport`);
+  console.log(`window ${args.seconds} s after ${args.warmupSeconds} s warm-up; expected = producer packets × N; "sampled rx" = packets received by up to ${args.sampled} counting sockets / packets the worker sent them\n`);
+  const header = ['subscribers', 'consumers', 'producer pkt/s', 'expected pkt/s', 'forwarded pkt/s', 'delivery %', 'sampled rx %', 'worker CPU %', 'ffmpeg CPU %', 'bench CPU %'];
   const lines = rows.map((r) => [
     String(r.subscribers),
     String(r.consumers),
+    r.producerPps.toFixed(0),
     r.expectedPps.toFixed(0),
     r.forwardedPps.toFixed(0),
     r.deliveryPct.toFixed(1),
