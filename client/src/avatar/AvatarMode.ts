@@ -16,6 +16,7 @@ import { LandmarkOverlay } from './LandmarkOverlay';
 import { createMotionEncoder } from './motionCodec';
 import { MotionStatsPanel } from './MotionStatsPanel';
 import { MotionUplink } from './MotionUplink';
+import './avatar.css';
 
 export type AvatarModeState = 'off' | 'starting' | 'on' | 'stopping';
 
