@@ -105,6 +105,14 @@ def test_embeddings_are_128_d_and_deterministic(embedder, extractor, d10_frames)
     assert np.allclose(single[0], a[0], atol=1e-5)
 
 
+def test_onnx_and_torch_runtimes_compute_the_same_descriptors(embedder, extractor, d10_frames):
+    marks = [_landmarks(extractor, d10_frames[0])]
+    torch_port = IdentityEmbedder(runtime="torch")
+    a = embedder.embed(d10_frames[:1], landmarks=marks)
+    b = torch_port.embed(d10_frames[:1], landmarks=marks)
+    assert np.abs(a - b).max() < 1e-5
+
+
 def test_two_frames_of_one_clip_are_the_same_person(embedder, extractor, d10_frames):
     first, last = d10_frames[0], d10_frames[-1]
     e = embedder.embed([first, last], landmarks=[_landmarks(extractor, first),

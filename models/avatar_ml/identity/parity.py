@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         print(f"face-api found no face in: {', '.join(missing)}")
 
-    port = IdentityEmbedder(align="faceapi")
+    port = IdentityEmbedder(align="faceapi")  # onnxruntime
+    port_torch = IdentityEmbedder(align="faceapi", runtime="torch")
     extractor = FaceLandmarkExtractor()
 
     # 1. network parity on face-api's own crops, cpu backend.
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         crops.append(frame[y:y + h, x:x + w])
     ref_desc = np.stack(run_faceapi(crops, "descriptor", backend="cpu"))  # type: ignore[arg-type]
     net_diff = np.abs(port.embed(crops) - ref_desc).max(axis=1)
+    torch_diff = np.abs(port_torch.embed(crops) - ref_desc).max(axis=1)
 
     # 2. full pipeline from face-api's landmarks: our box and crop code, face-api's points.
     boxes = [faceapi_box(ref_points_from_ibug68(fa.landmarks68), fr.shape[1], fr.shape[0],
@@ -118,8 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{label:28s} {net_diff[i]:10.2e} {pipe_diff[i]:11.2e} {str(same_box[i]):>4s} "
               f"{mp_ious[-1]:7.3f} {mp_dists[-1]:8.3f} {sim_dists[-1]:11.3f}")
 
-    print(f"\nnetwork parity (port vs face-api tfjs-cpu, same crops): max |d| = {net_diff.max():.2e} "
-          f"over {len(net_diff)} descriptors")
+    print(f"\nnetwork parity (port vs face-api tfjs-cpu, same crops, {len(net_diff)} descriptors): "
+          f"max |d| = {net_diff.max():.2e} (onnxruntime), {torch_diff.max():.2e} (torch)")
     print(f"pipeline parity (port on face-api's 68 landmarks vs face-api wasm): max |d| = "
           f"{pipe_diff.max():.2e}; identical crop box in {sum(same_box)}/{len(same_box)}")
     if mp_ious:
@@ -131,15 +133,18 @@ def main(argv: list[str] | None = None) -> None:
     # Speed on the same crops, best of 3: the port in-process vs face-api (wasm) per descriptor;
     # face-api's Node start-up is measured with one crop and subtracted.
     batch = crops * max(1, 32 // len(crops))
-    port.embed(batch[:2])
-    port_s = _best_of(3, lambda: port.embed(batch)) / len(batch)
+    per = {}
+    for label, emb in (("onnxruntime", port), ("torch", port_torch)):
+        emb.embed(batch[:2])
+        per[label] = _best_of(3, lambda: emb.embed(batch)) / len(batch)
     startup_s = _best_of(2, lambda: run_faceapi(batch[:1], "descriptor", backend="wasm"))
     faceapi_total = _best_of(2, lambda: run_faceapi(batch, "descriptor", backend="wasm"))
     faceapi_s = max(faceapi_total - startup_s, 1e-9) / max(len(batch) - 1, 1)
-    print(f"speed (best of runs): port {1000 * port_s:.1f} ms/descriptor (torch CPU, "
-          f"{torch.get_num_threads()} threads, batch {len(batch)}, crop preparation included); "
-          f"face-api wasm {1000 * faceapi_s:.1f} ms/descriptor plus {startup_s:.1f} s Node start-up "
-          f"per call; face-api/port time ratio {faceapi_s / port_s:.2f}")
+    print(f"speed (best of runs, {len(batch)} crops, crop preparation included): port onnxruntime "
+          f"{1000 * per['onnxruntime']:.1f} ms/descriptor, port torch ({torch.get_num_threads()} "
+          f"threads) {1000 * per['torch']:.1f} ms; face-api tfjs-wasm {1000 * faceapi_s:.1f} ms "
+          f"plus {startup_s:.1f} s Node start-up per call. Baseline face-api wasm / port "
+          f"onnxruntime = {faceapi_s / per['onnxruntime']:.2f}x")
 
 if __name__ == "__main__":
     main()

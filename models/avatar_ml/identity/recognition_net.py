@@ -12,19 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# face-api's normalisation constants (FaceRecognitionNet.forwardInput).
-MEAN_RGB = (122.782, 117.001, 104.298)
-PIXEL_SCALE = 255.0
-INPUT_SIZE = 150
-
-_STAGES = (
-    ("conv32_down", "down0"),
-    ("conv32_1", "res"), ("conv32_2", "res"), ("conv32_3", "res"),
-    ("conv64_down", "down"), ("conv64_1", "res"), ("conv64_2", "res"), ("conv64_3", "res"),
-    ("conv128_down", "down"), ("conv128_1", "res"), ("conv128_2", "res"),
-    ("conv256_down", "down"), ("conv256_1", "res"), ("conv256_2", "res"),
-    ("conv256_down_out", "down"),
-)
+from .architecture import STAGES, INPUT_SIZE, MEAN_RGB, PIXEL_SCALE
 
 
 class _ConvLayer:
@@ -53,7 +41,7 @@ class RecognitionNet:
 
     def __init__(self, weights: dict[str, np.ndarray]) -> None:
         self._layers: dict[str, _ConvLayer] = {}
-        for name, kind in _STAGES:
+        for name, kind in STAGES:
             if kind == "down0":
                 self._layers[name] = _ConvLayer(weights, name)
             else:
@@ -88,7 +76,7 @@ class RecognitionNet:
         x = (x - self._mean) / PIXEL_SCALE
         out = self._layers["conv32_down"](x, 2, True)
         out = F.max_pool2d(out, 3, 2)
-        for name, kind in _STAGES[1:]:
+        for name, kind in STAGES[1:]:
             out = self._residual(out, name) if kind == "res" else self._residual_down(out, name)
         pooled = out.mean(dim=(2, 3))
         return (pooled @ self._fc).numpy()
