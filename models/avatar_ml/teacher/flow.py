@@ -1,11 +1,18 @@
 """The teacher's dense backward warp: a depth-ordered 3D face-mesh warp inside the face, and a
 smooth displacement field outside it that carries hair, neck and shoulders with the head and decays
-to zero far away, so the background stays put.
+to zero away from it, so the background stays put.
 
-Outside the face the displacement is a normalised convolution of the displacements on a ring just
-inside the face boundary (two Gaussian scales: local detail near the face, a broad average farther
-out), multiplied by a weight that is 1 up to `hold` face-heights from the face and then falls off
-as a Gaussian of width `falloff` face-heights.
+Outside the face the backward displacement is the sum of
+- the face boundary's own motion (normalised convolution of the displacements on a thin ring just
+  inside the face boundary), fading within `seam_fade` face heights — this keeps the field
+  continuous at the boundary (no seam), and
+- the rigid head motion (a 2D similarity fitted on skull-fixed landmarks: forehead, temples, nose
+  bridge, eye corners), which hair and skull carry further out. Its weight falls off as a Gaussian
+  of the distance to the face whose width depends on the direction from the head centre:
+  `reach_up` above the head (hair on the skull moves with it), `reach_side` at the sides,
+  `reach_down` below the chin (neck and shoulders mostly stay; jaw opening must not drag them).
+Measured on ../shared/media (tune with /models/README.md's ablation command), quick decays beat
+generous ones: the background dominates the crop and real hair lags the head.
 """
 
 from __future__ import annotations
@@ -17,14 +24,18 @@ import numpy as np
 
 from .raster import backward_map, triangle_affines, triangle_id_map
 
+# Landmarks fixed to the skull (they do not move with expressions).
+RIGID_LANDMARKS = np.array([10, 109, 338, 67, 297, 54, 284, 21, 251, 168, 6, 197, 33, 133, 362, 263, 234, 454])
+
 
 @dataclass(frozen=True)
 class FlowParams:
-    ring: float = 0.06  # ring width inside the face boundary whose motion is propagated (face heights)
-    sigma_near: float = 0.08  # local propagation scale (face heights)
-    sigma_far: float = 0.35  # broad propagation scale (face heights)
-    hold: float = 0.12  # distance over which the exterior moves fully with the face boundary
-    falloff: float = 0.55  # Gaussian decay width beyond `hold`
+    ring: float = 0.04  # ring width inside the face boundary whose motion is propagated (face heights)
+    seam_fade: float = 0.06  # how far the boundary's own motion reaches (face heights)
+    hold_up: float = 0.35  # the skull (and hair on it) above the face moves fully with the head
+    hold_side: float = 0.10  # ... at the sides
+    hold_down: float = 0.0  # ... below the chin (the neck does not turn with the head)
+    falloff: float = 0.10  # Gaussian decay width beyond the held region (face heights)
     coarse: int = 4  # exterior field resolution divisor
     seam: float = 2.0  # px feather between mesh warp and exterior field at the face boundary
 
@@ -33,10 +44,22 @@ def _gauss(img: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(img, (0, 0), sigmaX=max(sigma, 0.5), borderType=cv2.BORDER_REPLICATE)
 
 
+def similarity_fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(2, 3) least-squares similarity transform taking points a (N,2) onto b (N,2)."""
+    ca, cb = a.mean(axis=0), b.mean(axis=0)
+    a0, b0 = a - ca, b - cb
+    den = max(float((a0**2).sum()), 1e-9)
+    p = float((a0 * b0).sum()) / den  # s*cos
+    q = float((a0[:, 0] * b0[:, 1] - a0[:, 1] * b0[:, 0]).sum()) / den  # s*sin
+    r = np.array([[p, -q], [q, p]])
+    return np.concatenate([r, (cb - r @ ca)[:, None]], axis=1)
+
+
 def exterior_displacement(
-    disp: np.ndarray, mask: np.ndarray, face_height: float, params: FlowParams
+    disp: np.ndarray, mask: np.ndarray, rigid: np.ndarray, head_centre: np.ndarray, up: np.ndarray,
+    face_height: float, params: FlowParams,
 ) -> np.ndarray:
-    """(H, W, 2) displacement outside the face extrapolated from `disp` (valid where mask)."""
+    """(H, W, 2) displacement outside the face; `disp` is valid where `mask`; rigid: (2,3) backward map."""
     h, w = mask.shape
     c = params.coarse
     ch, cw = max(h // c, 8), max(w // c, 8)
@@ -48,16 +71,27 @@ def exterior_displacement(
     d = np.where(ring[..., None], np.nan_to_num(disp), 0.0).astype(np.float32)
     dm = cv2.resize(d, (cw, ch), interpolation=cv2.INTER_AREA)
     mc = cv2.resize(ring.astype(np.float32), (cw, ch), interpolation=cv2.INTER_AREA)
-    k_far = 0.05
-    num = _gauss(dm, params.sigma_near * fh) + k_far * _gauss(dm, params.sigma_far * fh)
-    den = _gauss(mc, params.sigma_near * fh) + k_far * _gauss(mc, params.sigma_far * fh)
-    fallback = d[ring].mean(axis=0) if ring.any() else np.zeros(2, np.float32)
-    ext = np.where(den[..., None] > 1e-6, num / np.maximum(den, 1e-6)[..., None], fallback)
-    # Distance from the face (coarse px) → weight.
+    sig = params.seam_fade * fh
+    num, den = _gauss(dm, sig), _gauss(mc, sig)
+    boundary = num / np.maximum(den, 1e-6)[..., None]
+    # Coarse pixel centres in full-resolution pixel coordinates.
+    gy, gx = np.mgrid[0:ch, 0:cw].astype(np.float32)
+    px = np.stack([(gx + 0.5) * (w / cw) - 0.5, (gy + 0.5) * (h / ch) - 0.5], axis=-1)
+    rig = px @ rigid[:, :2].T + rigid[:, 2] - px
     outside = (cv2.resize(m8, (cw, ch), interpolation=cv2.INTER_NEAREST) == 0).astype(np.uint8)
     dist = cv2.distanceTransform(outside, cv2.DIST_L2, 3) / max(fh, 1e-6)
-    wgt = np.exp(-np.square(np.maximum(dist - params.hold, 0.0) / params.falloff))
-    ext = (ext * wgt[..., None]).astype(np.float32)
+    rel = px - head_centre
+    cos = (rel @ up) / np.maximum(np.linalg.norm(rel, axis=-1), 1e-6)
+    hold = np.where(
+        cos > 0,
+        params.hold_side + (params.hold_up - params.hold_side) * cos,
+        params.hold_side + (params.hold_side - params.hold_down) * cos,
+    )
+    w_rigid = np.exp(-np.square(np.maximum(dist - hold, 0.0) / max(params.falloff, 1e-3)))
+    w_bound = np.exp(-np.square(dist / max(params.seam_fade, 1e-3)))
+    # Near the face the boundary's own motion takes over from the rigid one (continuity).
+    ext = w_bound[..., None] * boundary + (1 - w_bound)[..., None] * w_rigid[..., None] * rig
+    ext = np.where((den > 1e-4)[..., None], ext, w_rigid[..., None] * rig).astype(np.float32)
     return cv2.resize(ext, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -73,8 +107,9 @@ def mesh_backward_map(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Backward map (H, W, 2) float32 into the source image and the face coverage mask (H, W) bool.
 
-    src_px: (N, 2) source pixel coords; dst_px: (N, 2) output pixel coords; src_scale converts
-    source pixels into output pixels (out_size / source_size) so displacements share one frame.
+    src_px: (468, 2) source pixel coords of the canonical-mesh vertices; dst_px: (468, 2) output
+    pixel coords; src_scale converts source pixels into output pixels (out_size / source_size) so
+    displacements share one frame.
     """
     h, w = out_size
     ids = triangle_id_map(dst_px, triangles, (h, w), dst_depth)
@@ -83,7 +118,11 @@ def mesh_backward_map(
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
     grid = np.stack([gx, gy], axis=-1)
     disp = src_map * src_scale - grid
-    ext = exterior_displacement(disp, mask, face_height, params)
+    rigid = similarity_fit(dst_px[RIGID_LANDMARKS], src_px[RIGID_LANDMARKS] * src_scale)
+    centre = dst_px.mean(axis=0)
+    up = dst_px[10] - dst_px[152]
+    up = up / max(float(np.linalg.norm(up)), 1e-6)
+    ext = exterior_displacement(disp, mask, rigid, centre, up, face_height, params)
     if params.seam > 0:
         inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
         a = np.clip(inside / params.seam, 0.0, 1.0)[..., None]
