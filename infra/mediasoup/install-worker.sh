@@ -28,6 +28,11 @@ else
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q meson==1.12.1
   fi
+  # Fixes for mediasoup bugs that only show against Debian's libraries (see each patch).
+  for p in "$HERE"/patches/*.patch; do
+    if patch -d "$PKG" -p1 -R --dry-run -s < "$p" >/dev/null 2>&1; then continue; fi  # already applied
+    patch -d "$PKG" -p1 --forward -s < "$p"
+  done
   (cd "$PKG" && MEDIASOUP_MESON_VENV="$venv" MESON="$HERE/meson" MESON_ARGS="-Dms_disable_liburing=true" \
      PYTHONDONTWRITEBYTECODE=1 node npm-scripts.mjs worker:build)
   mkdir -p "$(dirname "$cached")"
