@@ -77,6 +77,22 @@ describe('a two-party call in real Chromium', () => {
     expect(server.rooms.get(roomId)?.peers.size).toBe(2);
   });
 
+  it("shows the other side's paused camera, and live video again when it resumes", async () => {
+    const bobId = await bob.peerId();
+    const bobTile = alice.page.locator(`.tile[data-peer-id="${bobId}"]`);
+    await bob.page.click('#toggle-camera');
+    await expect.poll(() => bobTile.getAttribute('data-state')).toBe('video paused');
+    expect(await bob.page.locator('#toggle-camera').textContent()).toBe('Start camera');
+    await bob.page.click('#toggle-camera');
+    await expect.poll(() => bobTile.getAttribute('data-state')).toBe('live');
+    const [before, after] = await alice.expectRising(
+      (s) => s.kind === 'video' && s.peerId === bobId,
+      (s) => s.framesDecoded,
+      { what: "Bob's framesDecoded after resuming" },
+    );
+    expect(after).toBeGreaterThan(before);
+  });
+
   it('delivers binary and text data-channel messages from the browser to server code byte-exact', async () => {
     const room = server.rooms.get(roomId);
     if (!room) throw new Error('room is gone');
@@ -160,6 +176,7 @@ describe('a two-party call in real Chromium', () => {
 
     // Closing it removes the server peer's tile from every page.
     await ffmpeg.close();
+    expect(ffmpeg.running).toBe(false);
     serverProducer.close();
     for (const viewer of [alice, bob]) {
       await expect.poll(() => viewer.page.locator('.tile[data-kind="server"]').count(), { timeout: 10_000 }).toBe(0);
