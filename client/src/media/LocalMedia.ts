@@ -30,7 +30,16 @@ export class LocalMedia {
     if (!navigator.mediaDevices?.getUserMedia) {
       return new LocalMedia(stream, ['this page cannot use the camera or microphone (needs https or localhost)']);
     }
-    // Ask for each device separately so that one failure does not lose the other.
+    // One prompt for both in the common case; if that fails, ask for each device separately so
+    // that one missing or refused device does not lose the other.
+    if (audio !== false && video !== false) {
+      try {
+        const both = await navigator.mediaDevices.getUserMedia({ audio, video });
+        return new LocalMedia(both, []);
+      } catch {
+        // fall through to one device at a time, which also tells which one failed
+      }
+    }
     for (const [kind, constraints] of [['microphone', audio], ['camera', video]] as const) {
       if (constraints === false) continue;
       try {
