@@ -25,6 +25,24 @@ class EyeModel:
     sprite: np.ndarray  # (S, S, 3) float32 iris, centred, radius `radius` px
     radius: float
     sclera_color: np.ndarray  # (3,) float32
+    gaze: np.ndarray  # (2,) source iris centre in the eye frame (eye widths, from the corners' midpoint)
+    opening: float  # source lid gap / eye width
+
+
+GAZE_START, GAZE_RAMP = 0.03, 0.05  # re-synthesis fades in as the gaze moves this far (eye widths)
+OPEN_START, OPEN_RAMP = 0.10, 0.20  # ... or as the lid opening changes by this fraction
+
+
+def gaze_offset(px: np.ndarray, eye: int) -> np.ndarray:
+    """Iris centre relative to the eye corners' midpoint, in eye widths along/across the eye."""
+    _, _, _, outer, inner, centre, _ = EYES[eye]
+    a, b = px[outer], px[inner]
+    ax = b - a
+    width = max(float(np.linalg.norm(ax)), 1e-6)
+    ex = ax / width
+    ey = np.array([-ex[1], ex[0]])
+    rel = px[centre] - (a + b) / 2
+    return np.array([rel @ ex, rel @ ey]) / width
 
 
 def _polygon_mask(pts: np.ndarray, shape: tuple[int, int], aa: bool = True) -> np.ndarray:
@@ -81,7 +99,8 @@ def build_eye_models(src: np.ndarray, src_px: np.ndarray, brightness: float) -> 
             sprite = np.where(
                 (rad < 0.42)[..., None], np.array([22, 16, 16], np.float32), iris * (1.0 - 0.35 * np.clip(rad - 0.7, 0, 0.3) / 0.3)[..., None]
             ).astype(np.float32)
-        models.append(EyeModel(is_open, sprite.astype(np.float32), r, sclera.astype(np.float32)))
+        models.append(EyeModel(is_open, sprite.astype(np.float32), r, sclera.astype(np.float32), gaze_offset(src_px, eye_idx),
+                               float(eye_opening(src_px, eye_idx))))
     plate = cv2.inpaint(src, inpaint_mask, 3, cv2.INPAINT_TELEA) if inpaint_mask.any() else src.copy()
     return models, plate
 
@@ -97,6 +116,16 @@ def composite_eyes(
         x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 3
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
         if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        # An open source eye looking the same way, as open, is best left to the mesh warp (keeps its detail);
+        # re-synthesis fades in with the gaze or opening change, and always runs for a closed source eye.
+        delta = float(np.linalg.norm(gaze_offset(dst_px, eye_idx) - model.gaze))
+        change = abs(float(eye_opening(dst_px, eye_idx)) / max(model.opening, 1e-6) - 1.0)
+        weight = 1.0 if not model.open else max(
+            float(np.clip((delta - GAZE_START) / GAZE_RAMP, 0.0, 1.0)),
+            float(np.clip((change - OPEN_START) / OPEN_RAMP, 0.0, 1.0)),
+        )
+        if weight <= 0:
             continue
         bw, bh = x1 - x0, y1 - y0
         local = pts - np.array([x0, y0], np.float32)
@@ -125,7 +154,7 @@ def composite_eyes(
         top = np.interp(xx, *_upper_curve(local))
         shadow = 1.0 - 0.25 * np.exp(-np.maximum(yy - top, 0) / max(r * 0.35, 0.5))
         eye = eye * shadow[..., None]
-        mm = m[..., None]
+        mm = m[..., None] * weight
         out[y0:y1, x0:x1] = out[y0:y1, x0:x1] * (1 - mm) + eye * mm
 
 

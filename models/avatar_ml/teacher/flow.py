@@ -1,18 +1,19 @@
 """The teacher's dense backward warp: a depth-ordered 3D face-mesh warp inside the face, and a
-smooth displacement field outside it that carries hair, neck and shoulders with the head and decays
-to zero away from it, so the background stays put.
+smooth displacement field outside it that carries the skull and the hair on it with the head.
 
 Outside the face the backward displacement is the sum of
 - the face boundary's own motion (normalised convolution of the displacements on a thin ring just
   inside the face boundary), fading within `seam_fade` face heights — this keeps the field
   continuous at the boundary (no seam), and
 - the rigid head motion (a 2D similarity fitted on skull-fixed landmarks: forehead, temples, nose
-  bridge, eye corners), which hair and skull carry further out. Its weight falls off as a Gaussian
-  of the distance to the face whose width depends on the direction from the head centre:
-  `reach_up` above the head (hair on the skull moves with it), `reach_side` at the sides,
-  `reach_down` below the chin (neck and shoulders mostly stay; jaw opening must not drag them).
-Measured on ../shared/media (tune with /models/README.md's ablation command), quick decays beat
-generous ones: the background dominates the crop and real hair lags the head.
+  bridge, eye corners). Its weight is 1 within a held distance of the face that depends on the
+  direction from the head centre (`hold_up` above the head, `hold_side` at the sides, `hold_down`
+  below the chin: the neck does not turn with the head and jaw opening must not drag it), falls
+  off beyond it as a Gaussian of width `falloff`, and fades with height between `carry_top` and
+  `carry_bottom` (long hair hangs from the skull; below the ears it does not swing with the head).
+The renderer layers this moving foreground over a steady background plate (matting.py), so the
+field may be generous where the matte says "background". Values were chosen by ablation on
+../shared/media (see models/README.md).
 """
 
 from __future__ import annotations
@@ -32,10 +33,14 @@ RIGID_LANDMARKS = np.array([10, 109, 338, 67, 297, 54, 284, 21, 251, 168, 6, 197
 class FlowParams:
     ring: float = 0.04  # ring width inside the face boundary whose motion is propagated (face heights)
     seam_fade: float = 0.06  # how far the boundary's own motion reaches (face heights)
-    hold_up: float = 0.35  # the skull (and hair on it) above the face moves fully with the head
-    hold_side: float = 0.10  # ... at the sides
+    hold_up: float = 0.6  # the skull (and hair on it) above the face moves fully with the head
+    hold_side: float = 0.2  # ... at the sides
     hold_down: float = 0.0  # ... below the chin (the neck does not turn with the head)
-    falloff: float = 0.10  # Gaussian decay width beyond the held region (face heights)
+    falloff: float = 0.15  # Gaussian decay width beyond the held region (face heights)
+    # Long hair hangs: the rigid motion fades from full at `carry_top` to none at `carry_bottom`
+    # (heights above the chin in face heights) outside the face.
+    carry_top: float = 0.9
+    carry_bottom: float = 0.5
     coarse: int = 4  # exterior field resolution divisor
     seam: float = 2.0  # px feather between mesh warp and exterior field at the face boundary
 
@@ -88,6 +93,10 @@ def exterior_displacement(
         params.hold_side + (params.hold_side - params.hold_down) * cos,
     )
     w_rigid = np.exp(-np.square(np.maximum(dist - hold, 0.0) / max(params.falloff, 1e-3)))
+    height = (rel @ up) / max(fh * c, 1e-6) + 0.5  # 0 at the chin, 1 at the forehead top
+    span = max(params.carry_top - params.carry_bottom, 1e-3)
+    v = np.clip((height - params.carry_bottom) / span, 0.0, 1.0)
+    w_rigid = w_rigid * (v * v * (3 - 2 * v))
     w_bound = np.exp(-np.square(dist / max(params.seam_fade, 1e-3)))
     # Near the face the boundary's own motion takes over from the rigid one (continuity).
     ext = w_bound[..., None] * boundary + (1 - w_bound)[..., None] * w_rigid[..., None] * rig

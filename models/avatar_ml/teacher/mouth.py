@@ -25,6 +25,18 @@ from .topology import (
 )
 
 
+@dataclass(frozen=True)
+class MouthStyle:
+    cavity: float = 0.3  # cavity brightness relative to the lip colour
+    upper_teeth: float = 0.07  # max upper-teeth height (mouth widths)
+    upper_teeth_gap: float = 0.45  # ... and at most this fraction of the gap
+    lower_teeth: float = 0.06
+    teeth_gain: float = 0.8
+    tongue: float = 0.45  # tongue height (fraction of the gap)
+    ramp_start: float = 0.02  # synthesis starts when the driven opening exceeds the source's by this
+    ramp: float = 0.08  # ... and is complete this much later
+
+
 @dataclass
 class MouthModel:
     opening: float  # source inner-lip gap / mouth width
@@ -51,15 +63,15 @@ def build_mouth_model(src: np.ndarray, src_px: np.ndarray, brightness: float) ->
     return MouthModel(opening, lip.astype(np.float32), np.clip(teeth, 0, 255).astype(np.float32))
 
 
-def synth_alpha(model: MouthModel, driven_opening: float) -> float:
+def synth_alpha(model: MouthModel, driven_opening: float, style: MouthStyle = MouthStyle()) -> float:
     """How much of the interior is synthesised: 0 while the source's own interior suffices."""
-    return float(np.clip((driven_opening - model.opening - 0.02) / 0.08, 0.0, 1.0))
+    return float(np.clip((driven_opening - model.opening - style.ramp_start) / style.ramp, 0.0, 1.0))
 
 
-def composite_mouth(out: np.ndarray, dst_px: np.ndarray, model: MouthModel) -> float:
+def composite_mouth(out: np.ndarray, dst_px: np.ndarray, model: MouthModel, style: MouthStyle = MouthStyle()) -> float:
     """Draws the synthetic interior into `out` (float32 HxWx3, in place); returns the alpha used."""
     opening = float(mouth_opening(dst_px))
-    alpha = synth_alpha(model, opening)
+    alpha = synth_alpha(model, opening, style)
     if alpha <= 0:
         return 0.0
     h, w = out.shape[:2]
@@ -95,23 +107,23 @@ def composite_mouth(out: np.ndarray, dst_px: np.ndarray, model: MouthModel) -> f
     gap = np.maximum(vl - vu, 1e-3)
     t = (v - vu) / gap
     depth = np.clip(1.0 - np.square(u), 0.0, 1.0)  # 1 mid-mouth, 0 at the corners
-    cavity = model.lip * 0.18 * (0.55 + 0.45 * (1 - depth))[..., None]
+    cavity = model.lip * style.cavity * (0.55 + 0.45 * (1 - depth))[..., None]
     img = cavity.copy()
     # Tongue: an ellipse rising from the lower lip, brighter at its crown.
-    tongue_h = 0.45
+    tongue_h = style.tongue
     tz = np.clip((t - (1 - tongue_h)) / tongue_h, 0, 1)
     tongue_mask = (tz > 0) & (np.abs(u) < 0.75 * np.sqrt(np.clip(tz * 1.4, 0, 1)) + 0.05)
     tongue = model.lip * (0.55 + 0.25 * np.sqrt(tz))[..., None] * (0.75 + 0.25 * depth)[..., None]
     img = np.where(tongue_mask[..., None], tongue, img)
     # Teeth: upper band under the upper lip, lower band (dimmer) above the lower lip when wide open.
     px_per_width = width
-    upper_h = np.minimum(0.11 * px_per_width, 0.45 * gap)
-    lower_h = np.minimum(0.06 * px_per_width, np.maximum(0.25 * gap - 0.02 * px_per_width, 0))
+    upper_h = np.minimum(style.upper_teeth * px_per_width, style.upper_teeth_gap * gap)
+    lower_h = np.minimum(style.lower_teeth * px_per_width, np.maximum(0.25 * gap - 0.02 * px_per_width, 0))
     shade = np.clip(1.0 - 0.75 * np.square(u), 0.25, 1.0)[..., None]
     in_upper = (v - vu >= -0.5) & (v - vu < upper_h) & (np.abs(u) < 0.85)
     in_lower = (vl - v >= -0.5) & (vl - v < lower_h) & (np.abs(u) < 0.7)
-    img = np.where(in_upper[..., None], model.teeth * shade, img)
-    img = np.where(in_lower[..., None], model.teeth * 0.8 * shade, img)
+    img = np.where(in_upper[..., None], model.teeth * style.teeth_gain * shade, img)
+    img = np.where(in_lower[..., None], model.teeth * 0.8 * style.teeth_gain * shade, img)
     img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), sigmaX=max(width / 120, 0.6))
     m = np.zeros((bh, bw), np.uint8)
     cv2.fillPoly(m, [np.round((pts - origin) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)

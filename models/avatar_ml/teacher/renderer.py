@@ -4,6 +4,8 @@ Pipeline per frame (all at the output resolution, source resampled once at onboa
 1. backward warp field: depth-ordered canonical-mesh warp inside the face, smooth decaying
    displacement outside it (hair, neck, shoulders follow; far background stays) — `flow.py`;
 2. the source and its iris-free sclera plate are resampled through that field;
+   the moving foreground (GrabCut matte of head, hair, body) is layered over an inpainted
+   background plate, so the background stays put and uncovered areas show background — `matting.py`;
 3. eyeballs are re-synthesised inside the driven lid contours (blinks, gaze) — `eyes.py`;
 4. a mouth interior is synthesised when the driven mouth opens wider than the source's — `mouth.py`.
 Composites use anti-aliased, feathered masks so no seam shows.
@@ -19,7 +21,8 @@ import numpy as np
 
 from .eyes import build_eye_models, composite_eyes
 from .flow import FlowParams, mesh_backward_map
-from .mouth import build_mouth_model, composite_mouth
+from .matting import background_plate, foreground_alpha
+from .mouth import MouthStyle, build_mouth_model, composite_mouth
 from .restore import restore_source
 
 LANDMARK_COUNT = 478
@@ -32,7 +35,12 @@ class TeacherConfig:
     flow: FlowParams = field(default_factory=FlowParams)
     eyes: bool = True
     mouth: bool = True
-    restore: bool = True  # mild source restoration (denoise + deblock + sharpen) at onboarding
+    mouth_style: MouthStyle = field(default_factory=MouthStyle)
+    # One-shot source restoration at onboarding: edge-preserving denoising (grain, JPEG blocking).
+    restore: bool = True
+    restore_sharpen: float = 0.0  # unsharp amount after denoising (0: none)
+    restore_sigma_color: float = 30.0
+    matte: bool = True  # layer the moving foreground over an inpainted, steady background plate
 
 
 def _triangles(task_path: str | Path | None) -> np.ndarray:
@@ -65,12 +73,15 @@ class TeacherRenderer:
         self.source_landmarks = source_landmarks
         src = cv2.resize(source, (s, s), interpolation=cv2.INTER_AREA if source.shape[0] > s else cv2.INTER_CUBIC)
         if config.restore:
-            src = restore_source(src)
+            src = restore_source(src, config.restore_sharpen, config.restore_sigma_color)
         self.source = src
         self.src_px = self._to_px(source_landmarks)
         skin = src[cv2.fillPoly(np.zeros((s, s), np.uint8), [np.round(self.src_px[[234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454]]).astype(np.int32)], 1) > 0]
         lum = float(np.median(skin.mean(axis=1))) if len(skin) else 150.0
         self.brightness = float(np.clip(lum / 150.0, 0.4, 1.4))
+        if config.matte:
+            self.alpha = foreground_alpha(src, self.src_px)
+            self.background = background_plate(src, self.alpha).astype(np.float32)
         self.eye_models, self.plate = build_eye_models(src, self.src_px, self.brightness)
         self.mouth_model = build_mouth_model(src, self.src_px, self.brightness)
 
@@ -123,9 +134,12 @@ class TeacherRenderer:
         m, _ = mesh_backward_map(mesh_src, mesh_dst, depth, self.triangles, (s, s), 1.0, face_h, self.config.flow)
         mx, my = m[..., 0], m[..., 1]
         out = cv2.remap(self.source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        if self.config.matte:
+            a = cv2.remap(self.alpha, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            out = out * a[..., None] + self.background * (1 - a[..., None])
         if self.config.eyes:
             plate = cv2.remap(self.plate, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             composite_eyes(out, plate, dst_px, self.eye_models)
         if self.config.mouth:
-            composite_mouth(out, dst_px, self.mouth_model)
+            composite_mouth(out, dst_px, self.mouth_model, self.config.mouth_style)
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
