@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .topology import EYES, eye_opening
+from .topology import EYE_FOLDS, EYES, eye_opening
 
 OPEN_THRESHOLD = 0.16  # lid gap / eye width above which a source eye counts as open
 _BINS = 12
@@ -27,6 +27,8 @@ class EyeModel:
     sclera_color: np.ndarray  # (3,) float32
     gaze: np.ndarray  # (2,) source iris centre in the eye frame (eye widths, from the corners' midpoint)
     opening: float  # source lid gap / eye width
+    lid_color: np.ndarray  # (3,) upper-lid skin between the lashes and the fold
+    lash_color: np.ndarray  # (3,) the lash line
 
 
 GAZE_START, GAZE_RAMP = 0.03, 0.05  # re-synthesis fades in as the gaze moves this far (eye widths)
@@ -99,10 +101,60 @@ def build_eye_models(src: np.ndarray, src_px: np.ndarray, brightness: float) -> 
             sprite = np.where(
                 (rad < 0.42)[..., None], np.array([22, 16, 16], np.float32), iris * (1.0 - 0.35 * np.clip(rad - 0.7, 0, 0.3) / 0.3)[..., None]
             ).astype(np.float32)
+        lid_color, lash_color = _lid_colors(src, src_px, eye_idx)
         models.append(EyeModel(is_open, sprite.astype(np.float32), r, sclera.astype(np.float32), gaze_offset(src_px, eye_idx),
-                               float(eye_opening(src_px, eye_idx))))
+                               float(eye_opening(src_px, eye_idx)), lid_color, lash_color))
     plate = cv2.inpaint(src, inpaint_mask, 3, cv2.INPAINT_TELEA) if inpaint_mask.any() else src.copy()
     return models, plate
+
+
+def _upper_lid_band(px: np.ndarray, eye: int) -> np.ndarray:
+    """Polygon between the upper lid line and the fold above it (outer corner → inner corner → back)."""
+    contour = EYES[eye][0]
+    return np.concatenate([px[contour[:9]], px[EYE_FOLDS[eye][::-1]]])
+
+
+def _lid_colors(src: np.ndarray, px: np.ndarray, eye: int) -> tuple[np.ndarray, np.ndarray]:
+    band = _polygon_mask(_upper_lid_band(px, eye), src.shape[:2], aa=False) > 0.5
+    pix = src[band].astype(np.float32)
+    if len(pix) < 10:
+        return np.array([190, 150, 130], np.float32), np.array([40, 30, 30], np.float32)
+    lum = pix.mean(axis=1)
+    skin = pix[lum >= np.percentile(lum, 50)]
+    lash = pix[lum <= np.percentile(lum, 10)]
+    return np.median(skin, axis=0), np.median(lash, axis=0)
+
+
+def composite_lids(out: np.ndarray, dst_px: np.ndarray, models: list[EyeModel]) -> None:
+    """When the driven eye is more closed than the source, the stretched band between the lid line
+    and the fold would smear the source's lashes over the eye: repaint it as lid skin (keeping some
+    of the warped texture) with a lash line along the driven lid edge."""
+    h, w = out.shape[:2]
+    for eye_idx, model in enumerate(models):
+        if not model.open:
+            continue
+        closure = 1.0 - float(eye_opening(dst_px, eye_idx)) / max(model.opening, 1e-6)
+        k = float(np.clip((closure - 0.2) / 0.4, 0.0, 1.0))
+        if k <= 0:
+            continue
+        band = _upper_lid_band(dst_px, eye_idx)
+        x0, y0 = np.floor(band.min(axis=0)).astype(int) - 3
+        x1, y1 = np.ceil(band.max(axis=0)).astype(int) + 4
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        origin = np.array([x0, y0], np.float32)
+        m = cv2.GaussianBlur(_polygon_mask(band - origin, (y1 - y0, x1 - x0)), (0, 0), 0.8)
+        region = out[y0:y1, x0:x1]
+        skin = 0.35 * region + 0.65 * model.lid_color[None, None]
+        region[:] = region * (1 - k * m[..., None]) + skin * (k * m[..., None])
+        lid = dst_px[EYES[eye_idx][0][:9]] - origin
+        eye_w = float(np.linalg.norm(lid[0] - lid[-1]))
+        lash = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.polylines(lash, [np.round(lid * 16).astype(np.int32)], False, 255,
+                      max(1, int(round(eye_w * 0.045))), cv2.LINE_AA, shift=4)
+        a = (lash.astype(np.float32) / 255.0 * k * 0.75)[..., None]
+        region[:] = region * (1 - a) + model.lash_color[None, None] * a
 
 
 def composite_eyes(

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .eyes import build_eye_models, composite_eyes
+from .eyes import build_eye_models, composite_eyes, composite_lids
 from .flow import FlowParams, mesh_backward_map
 from .matting import background_plate, foreground_alpha
 from .mouth import MouthStyle, build_mouth_model, composite_mouth
@@ -139,6 +139,7 @@ class TeacherRenderer:
             out = out * a[..., None] + self.background * (1 - a[..., None])
         if self.config.eyes:
             plate = cv2.remap(self.plate, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            composite_lids(out, dst_px, self.eye_models)
             composite_eyes(out, plate, dst_px, self.eye_models)
         if self.config.mouth:
             composite_mouth(out, dst_px, self.mouth_model, self.config.mouth_style)

@@ -32,6 +32,11 @@ NOSE = np.array(
 RIGHT_IRIS_CENTER, RIGHT_IRIS_RING = 468, np.array([469, 470, 471, 472])
 LEFT_IRIS_CENTER, LEFT_IRIS_RING = 473, np.array([474, 475, 476, 477])
 
+# The ring of landmarks just above each upper lid (the lid fold), outer corner to inner corner.
+RIGHT_EYE_UPPER_FOLD = np.array([247, 30, 29, 27, 28, 56, 190])
+LEFT_EYE_UPPER_FOLD = np.array([467, 260, 259, 257, 258, 286, 414])
+EYE_FOLDS = (RIGHT_EYE_UPPER_FOLD, LEFT_EYE_UPPER_FOLD)
+
 # (contour, upper-lid point, lower-lid point, outer corner, inner corner, iris centre, iris ring)
 EYES = (
     (RIGHT_EYE, 159, 145, 33, 133, RIGHT_IRIS_CENTER, RIGHT_IRIS_RING),

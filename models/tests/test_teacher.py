@@ -1,0 +1,121 @@
+"""Teacher v1 on a real portrait and real landmarks: identity motion, mouth, blink, gaze, shapes."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from avatar_ml.eval.metrics import ssim
+from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
+from avatar_ml.landmarks.video_io import read_frames
+from avatar_ml.teacher import TeacherConfig, TeacherRenderer
+from avatar_ml.teacher.raster import triangle_id_map
+from avatar_ml.teacher.topology import EYES, LIPS_INNER, mouth_opening
+
+MEDIA = Path(__file__).resolve().parents[2] / ".." / "shared" / "media"
+
+
+@pytest.fixture(scope="module")
+def d10():
+    """Frame 0 (mouth closed) and frame 110 (mouth wide open) of d10 with their landmarks."""
+    frames = read_frames(MEDIA / "d10.mp4", 111)
+    ex = FaceLandmarkExtractor()
+    closed, opened = ex.detect(frames[0]), ex.detect(frames[110])
+    assert closed is not None and opened is not None
+    return frames[0], closed.landmarks, opened.landmarks
+
+
+@pytest.fixture(scope="module")
+def teacher(d10):
+    src, lm, _ = d10
+    return TeacherRenderer.create(src, lm, config=TeacherConfig(out_size=512))
+
+
+def _poly_mask(pts: np.ndarray, size: int) -> np.ndarray:
+    m = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(m, [np.round(pts).astype(np.int32)], 1)
+    return m > 0
+
+
+def test_renders_512_and_256_uint8_frames_singly_and_in_batches(d10):
+    src, lm, lm_open = d10
+    for size in (512, 256):
+        t = TeacherRenderer.create(src, lm, config=TeacherConfig(out_size=size))
+        one = t.render(lm)
+        assert one.shape == (size, size, 3) and one.dtype == np.uint8
+        batch = t.render(np.stack([lm, lm_open]))
+        assert batch.shape == (2, size, size, 3) and batch.dtype == np.uint8
+        assert np.array_equal(batch[0], one)
+
+
+def test_identity_motion_reproduces_the_source(teacher, d10):
+    src, lm, _ = d10
+    assert ssim(teacher.render(lm), src) > 0.9
+
+
+def test_mouth_opens_with_a_dark_cavity_when_driven_open(teacher, d10):
+    _, lm, lm_open = d10
+    assert mouth_opening(lm_open) > mouth_opening(lm) + 0.3
+    closed, opened = teacher.render(lm), teacher.render(lm_open)
+    inner = _poly_mask(lm_open[LIPS_INNER, :2] * 512 - 0.5, 512)
+    dark = lambda img: int((cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[inner] < 70).sum())
+    assert dark(opened) > 0.3 * inner.sum()
+    assert dark(opened) > 5 * max(dark(closed), 1)
+
+
+def test_closing_the_lids_hides_the_iris(teacher, d10):
+    src, lm, _ = d10
+    blink = lm.copy()
+    for contour, up, lo, *_ in EYES:
+        upper, lower = contour[1:8], contour[9:16][::-1]
+        blink[upper, 1] = blink[lower, 1]  # upper lid down onto the lower lid
+    open_img, shut_img = teacher.render(lm), teacher.render(blink)
+    for contour, *_rest, centre, ring in EYES:
+        c = lm[centre, :2] * 512
+        r = np.mean(np.linalg.norm(lm[ring, :2] * 512 - c, axis=1))
+        disk = np.hypot(*(np.mgrid[0:512, 0:512][::-1] - c[:, None, None])) < 0.8 * r
+        lum = lambda img: float(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[disk].mean())
+        assert lum(shut_img) > lum(open_img) + 25  # dark iris replaced by lid skin
+
+
+def test_iris_follows_the_iris_landmarks(teacher, d10):
+    _, lm, _ = d10
+    contour, _, _, outer, inner, centre, ring = EYES[0]
+    shift = 0.12 * np.linalg.norm(lm[outer, :2] - lm[inner, :2])
+    look = lm.copy()
+    look[[centre, *ring], 0] += shift
+    a, b = teacher.render(lm), teacher.render(look)
+    eye = _poly_mask(lm[contour, :2] * 512 - 0.5, 512)
+
+    def iris_x(img):
+        g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        dark = eye & (g < np.percentile(g[eye], 30))
+        return float(np.nonzero(dark)[1].mean())
+
+    moved = iris_x(b) - iris_x(a)
+    assert moved > 0.4 * shift * 512
+
+
+def test_nearer_triangles_occlude_farther_ones_whatever_the_drawing_order():
+    pts = np.array([[10, 10], [90, 10], [50, 90], [10, 80], [90, 80], [50, 0]], np.float32)
+    tris = np.array([[0, 1, 2], [3, 4, 5]], np.int32)
+    for near_first in (True, False):
+        depth = np.array([1, 1, 1, 0, 0, 0] if near_first else [0, 0, 0, 1, 1, 1], np.float32)
+        ids = triangle_id_map(pts, tris, (100, 100), depth)
+        nearer = 1 if near_first else 0
+        assert ids[50, 50] == nearer
+
+
+def test_rejects_malformed_inputs(teacher, d10):
+    src, lm, _ = d10
+    with pytest.raises(ValueError):
+        teacher.render(lm[:100])
+    bad = lm.copy()
+    bad[5, 0] = np.nan
+    with pytest.raises(ValueError):
+        teacher.render(bad)
+    with pytest.raises(ValueError):
+        TeacherRenderer.create(src[:, :400], lm)
+    with pytest.raises(ValueError):
+        TeacherRenderer.create(src.astype(np.float32), lm)
