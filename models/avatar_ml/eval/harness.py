@@ -156,7 +156,7 @@ class Harness:
             if not dtrack.valid.any():
                 raise ValueError(f"no face found in driver {o.driver}")
             neutral = int(np.nonzero(dtrack.valid)[0][0])
-            rt = retarget(dtrack, neutral, source_lm)
+            rt = retarget(dtrack, neutral, source_lm, (w, h))
             valid = rt.valid & np.all(np.isfinite(rt.landmarks), axis=(1, 2))
             driving = _hold_invalid(rt.landmarks, valid)
             boxes = crop_boxes(driving, valid, source_lm, w, h, o.crop)
