@@ -10,15 +10,16 @@
  * most send to a UDP port that never reads (no receiver competing for the 2 cores), a sample
  * sends to counting sockets in this process. Per N it prints the expected packet rate
  * (producer rate × N), what the worker forwarded (consumer stats), what the sample received,
- * and the CPU% of the worker, ffmpeg and this process, read from /proc/<pid>/stat.
+ * the input loss at the producers (RTP sequence gaps: the worker not reading its socket in time)
+ * and the CPU% of the worker, ffmpeg and this process, read from /proc/<pid>/stat. A row is
+ * "sustained" when delivery ≥ 99%, input loss ≤ 1% and the worker is below 99% CPU.
  * The baseline is the N = 0 row of the same run: the worker only receiving.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import { pino } from 'pino';
@@ -59,6 +60,8 @@ type Row = {
   subscribers: number;
   consumers: number;
   producerPps: number;
+  /** Packets lost between ffmpeg and the producers (sequence gaps): the worker not keeping up with its input. */
+  inputLossPct: number;
   expectedPps: number;
   forwardedPps: number;
   deliveryPct: number;
@@ -66,6 +69,8 @@ type Row = {
   workerCpuPct: number;
   ffmpegCpuPct: number;
   benchCpuPct: number;
+  /** 1-minute load average of the machine during the window (other work competes for the cores). */
+  loadAvg: number;
 };
 
 const VIDEO_SSRC = 1111;
@@ -96,10 +101,21 @@ async function snapshot(subscriber: Subscriber): Promise<Snapshot> {
   };
 }
 
+/** Packets the producers received, and those their sequence numbers say were lost on the way in. */
 async function producerPackets(producers: ms.Producer[]): Promise<number> {
-  let packets = 0;
-  for (const producer of producers) for (const stat of await producer.getStats()) packets += stat.packetCount;
-  return packets;
+  return (await producerCounts(producers)).received;
+}
+
+async function producerCounts(producers: ms.Producer[]): Promise<{ received: number; lost: number }> {
+  let received = 0;
+  let lost = 0;
+  for (const producer of producers) {
+    for (const stat of await producer.getStats()) {
+      received += stat.packetCount;
+      lost += stat.packetsLost;
+    }
+  }
+  return { received, lost };
 }
 
 async function main(): Promise<void> {
@@ -176,28 +192,29 @@ async function main(): Promise<void> {
         s.transport.close();
         s.counter?.close();
       }
+      const added: Subscriber[] = [];
       while (subscribers.length < target) {
-        const sampled = subscribers.length < args.sampled;
-        const counter = sampled ? await UdpCounter.create() : undefined;
-        const transport = await room.router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
-        await transport.connect({ ip: '127.0.0.1', port: counter?.port ?? blackhole.port });
-        const consumers = await Promise.all(
-          [video.producer, audio.producer].map((p) => transport.consume({ producerId: p.id, rtpCapabilities: room.rtpCapabilities })),
+        // Batches of 25 in parallel: creating hundreds one by one takes long on a busy machine.
+        const batch = Math.min(25, target - subscribers.length);
+        const created = await Promise.all(
+          Array.from({ length: batch }, (_, k) => addSubscriber(room, [video.producer, audio.producer], blackhole, subscribers.length + k < args.sampled)),
         );
-        subscribers.push({ transport, consumers, ...(counter ? { counter } : {}) });
+        subscribers.push(...created);
+        added.push(...created);
       }
       // A new video consumer forwards nothing until the next keyframe (ffmpeg ignores PLI): wait
-      // until every consumer has sent something so the window measures steady forwarding.
-      for (let waited = 0; ; waited += 200) {
-        const idle = (await Promise.all(subscribers.map(snapshot))).filter((s, i) => s.forwarded < subscribers[i]!.consumers.length);
+      // until every new consumer has sent something so the window measures steady forwarding.
+      for (let waited = 0; ; waited += 500) {
+        const idle = (await Promise.all(added.map(snapshot))).filter((s, i) => s.forwarded < added[i]!.consumers.length);
         if (idle.length === 0) break;
-        if (waited > 20_000) throw new Error(`${idle.length} subscribers forwarded nothing for 20 s`);
-        await sleep(200);
+        if (waited > 30_000) throw new Error(`${idle.length} subscribers forwarded nothing for 30 s`);
+        await sleep(500);
       }
       await sleep(args.warmupSeconds * 1000);
 
       const consumers = subscribers.flatMap((s) => s.consumers);
-      const producerPackets0 = await producerPackets([video.producer, audio.producer]);
+      const producer0 = await producerCounts([video.producer, audio.producer]);
+      const load0 = loadavg()[0]!;
       const bytes0 = (await video.producer.getStats())[0]?.byteCount ?? 0;
       const t0 = performance.now();
       const before = await Promise.all(subscribers.map(snapshot));
@@ -209,11 +226,14 @@ async function main(): Promise<void> {
       const ffmpegCpuPct = ffmpegCpu.percent();
       const benchCpuPct = benchCpu.percent();
       const after = await Promise.all(subscribers.map(snapshot));
-      const producerPackets1 = await producerPackets([video.producer, audio.producer]);
+      const producer1 = await producerCounts([video.producer, audio.producer]);
+      const load1 = loadavg()[0]!;
       const bytes1 = (await video.producer.getStats())[0]?.byteCount ?? 0;
       const seconds = (performance.now() - t0) / 1000;
 
-      const producerPps = (producerPackets1 - producerPackets0) / seconds;
+      const producerPps = (producer1.received - producer0.received) / seconds;
+      const lostIn = producer1.lost - producer0.lost;
+      const inputLossPct = Math.max(0, (lostIn / Math.max(1, producer1.received - producer0.received + lostIn)) * 100);
       producerKbps = ((bytes1 - bytes0) * 8) / 1000 / seconds;
       let forwardedPps = 0;
       let expectedPps = 0;
@@ -233,6 +253,7 @@ async function main(): Promise<void> {
         subscribers: target,
         consumers: consumers.length,
         producerPps,
+        inputLossPct,
         expectedPps,
         forwardedPps,
         deliveryPct: target === 0 ? 100 : (forwardedPps / expectedPps) * 100,
@@ -240,18 +261,28 @@ async function main(): Promise<void> {
         workerCpuPct,
         ffmpegCpuPct,
         benchCpuPct,
+        loadAvg: (load0 + load1) / 2,
       };
       rows.push(row);
       console.error(
-        `N=${target}: delivery ${row.deliveryPct.toFixed(1)}%, worker CPU ${workerCpuPct.toFixed(0)}% (producers ${producerPps.toFixed(0)} pkt/s, video ${producerKbps.toFixed(0)} kbps)`,
+        `N=${target}: delivery ${row.deliveryPct.toFixed(1)}%, input loss ${row.inputLossPct.toFixed(1)}%, worker CPU ${workerCpuPct.toFixed(0)}% (producers ${producerPps.toFixed(0)} pkt/s, video ${producerKbps.toFixed(0)} kbps)`,
       );
-      if (row.deliveryPct < 90) break; // far past the limit: bigger N only take longer
+      // Far past the limit: bigger N only take longer.
+      if (row.deliveryPct < 90 || row.inputLossPct > 10 || row.workerCpuPct >= 99) break;
     }
 
     printTable(rows, producerKbps, args);
   } finally {
     cleanup();
   }
+}
+
+async function addSubscriber(room: Room, producers: ms.Producer[], blackhole: UdpBlackhole, sampled: boolean): Promise<Subscriber> {
+  const counter = sampled ? await UdpCounter.create() : undefined;
+  const transport = await room.router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
+  await transport.connect({ ip: '127.0.0.1', port: counter?.port ?? blackhole.port });
+  const consumers = await Promise.all(producers.map((p) => transport.consume({ producerId: p.id, rtpCapabilities: room.rtpCapabilities })));
+  return { transport, consumers, ...(counter ? { counter } : {}) };
 }
 
 /** The source clip as VP8 640x480@30 ~1 Mbps + Opus 64 kbps stereo 48 kHz, in a temp WebM. */
@@ -281,11 +312,12 @@ function printTable(rows: Row[], producerKbps: number, args: z.infer<typeof args
   console.log(`\nmediasoup ${mediasoup.version}, 1 worker, ${availableParallelism()} cores (${cpu})`);
   console.log(`producers: VP8 640x480@30 ~${producerKbps.toFixed(0)} kbps + Opus 64 kbps (ffmpeg, clip streamed with -c copy); each subscriber = 1 VP8 + 1 Opus consumer on a PlainTransport`);
   console.log(`window ${args.seconds} s after ${args.warmupSeconds} s warm-up; expected = producer packets × N; "sampled rx" = packets received by up to ${args.sampled} counting sockets / packets the worker sent them\n`);
-  const header = ['subscribers', 'consumers', 'producer pkt/s', 'expected pkt/s', 'forwarded pkt/s', 'delivery %', 'sampled rx %', 'worker CPU %', 'ffmpeg CPU %', 'bench CPU %'];
+  const header = ['subscribers', 'consumers', 'producer pkt/s', 'input loss %', 'expected pkt/s', 'forwarded pkt/s', 'delivery %', 'sampled rx %', 'worker CPU %', 'ffmpeg CPU %', 'bench CPU %', 'load avg'];
   const lines = rows.map((r) => [
     String(r.subscribers),
     String(r.consumers),
     r.producerPps.toFixed(0),
+    r.inputLossPct.toFixed(1),
     r.expectedPps.toFixed(0),
     r.forwardedPps.toFixed(0),
     r.deliveryPct.toFixed(1),
@@ -293,16 +325,18 @@ function printTable(rows: Row[], producerKbps: number, args: z.infer<typeof args
     r.workerCpuPct.toFixed(0),
     r.ffmpegCpuPct.toFixed(0),
     r.benchCpuPct.toFixed(0),
+    r.loadAvg.toFixed(1),
   ]);
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---:').join('|')}|`);
   for (const line of lines) console.log(`| ${line.join(' | ')} |`);
-  const limit = rows.find((r) => r.subscribers > 0 && (r.deliveryPct < 99 || r.workerCpuPct >= 99));
-  const best = rows.filter((r) => r.deliveryPct >= 99 && r.workerCpuPct < 99).at(-1);
+  const ok = (r: Row) => r.deliveryPct >= 99 && r.inputLossPct <= 1 && r.workerCpuPct < 99;
+  const limit = rows.find((r) => r.subscribers > 0 && !ok(r));
+  const best = rows.filter(ok).at(-1);
   console.log(
     `\nsustained: ${best ? `${best.subscribers} subscribers (${best.consumers} consumers) at ${best.workerCpuPct.toFixed(0)}% worker CPU` : 'none'}; ` +
       (limit
-        ? `limit reached at N=${limit.subscribers} (delivery ${limit.deliveryPct.toFixed(1)}%, worker CPU ${limit.workerCpuPct.toFixed(0)}%)`
+        ? `limit reached at N=${limit.subscribers} (delivery ${limit.deliveryPct.toFixed(1)}%, input loss ${limit.inputLossPct.toFixed(1)}%, worker CPU ${limit.workerCpuPct.toFixed(0)}%)`
         : 'no limit reached in the counts tried'),
   );
 }
