@@ -60,6 +60,7 @@ class Context:
     real_crops: list[np.ndarray] | None  # self-reenactment only
     real_fixed_crops: list[np.ndarray] | None
     source_embedding: np.ndarray | None
+    fps: float = 30.0  # of the reference track (the re-detection's temporal smoothing depends on it)
     extra: dict = field(default_factory=dict)
 
 
@@ -142,7 +143,7 @@ class Harness:
             fixed = crop_boxes(track.landmarks, valid, source_lm, w, h, "fixed")
             ctx = Context(w, h, driving, track.landmarks, valid, boxes, fixed,
                           [apply_crop(f, boxes, t) for t, f in enumerate(frames)],
-                          [apply_crop(f, fixed, t) for t, f in enumerate(frames)], src_emb)
+                          [apply_crop(f, fixed, t) for t, f in enumerate(frames)], src_emb, info.fps)
             result["mode"] = "self"
             first_col = ("real", ctx.real_crops)
             result["methods"] = {"real": self._real_row(frames, track.landmarks, valid, src_emb)}
@@ -161,7 +162,7 @@ class Harness:
             driving = _hold_invalid(rt.landmarks, valid)
             boxes = crop_boxes(driving, valid, source_lm, w, h, o.crop)
             fixed = crop_boxes(driving, valid, source_lm, w, h, "fixed")
-            ctx = Context(w, h, driving, driving, valid, boxes, fixed, None, None, src_emb)
+            ctx = Context(w, h, driving, driving, valid, boxes, fixed, None, None, src_emb, dinfo.fps)
             dh, dw = dframes.shape[1:3]
             dboxes = crop_boxes(dtrack.landmarks, dtrack.valid, dtrack.landmarks[neutral], dw, dh, o.crop)
             result["mode"] = "cross"
@@ -250,7 +251,8 @@ class Harness:
             m["ssim_fixed_crop"] = _r(_nanmean([ssim(c, ctx.real_fixed_crops[t]) for c, t in zip(fixed, idx)]))
             m["psnr_fixed_crop"] = _r(_nanmean([psnr(c, ctx.real_fixed_crops[t]) for c, t in zip(fixed, idx)]), 3)
         log(f"  [{label}] re-detecting landmarks on {len(gen)} generated frames")
-        gtrack = self.extractor.track(gen)
+        step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
+        gtrack = self.extractor.track(gen, fps=ctx.fps / step)
         both = gtrack.valid & valid
         m["face_detected_rate"] = _r(float(gtrack.valid.mean()))
         wh = np.array([ctx.width, ctx.height])

@@ -40,6 +40,7 @@ class TeacherConfig:
     restore: bool = True
     restore_sharpen: float = 0.0  # unsharp amount after denoising (0: none)
     restore_sigma_color: float = 30.0
+    cubic: bool = False  # bicubic instead of bilinear resampling of the source
     matte: bool = True  # layer the moving foreground over an inpainted, steady background plate
 
 
@@ -133,7 +134,8 @@ class TeacherRenderer:
         depth = lm[:MESH_VERTICES, 2]
         m, _ = mesh_backward_map(mesh_src, mesh_dst, depth, self.triangles, (s, s), 1.0, face_h, self.config.flow)
         mx, my = m[..., 0], m[..., 1]
-        out = cv2.remap(self.source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        interp = cv2.INTER_CUBIC if self.config.cubic else cv2.INTER_LINEAR
+        out = cv2.remap(self.source, mx, my, interp, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
         if self.config.matte:
             a = cv2.remap(self.alpha, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             out = out * a[..., None] + self.background * (1 - a[..., None])
