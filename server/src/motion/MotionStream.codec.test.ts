@@ -4,46 +4,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
-import {
-  decodeMotionPacket,
-  LANDMARK_COUNT,
-  loadMotionBasis,
-  MAX_MOTION_PACKET_BYTES,
-  MotionEncoder,
-  type MotionFrame,
-  type MotionSample,
-} from '@shared/motion';
+import { decodeMotionPacket, loadMotionBasis, MAX_MOTION_PACKET_BYTES, MotionEncoder, type MotionFrame } from '@shared/motion';
 import { fuzzMessage, seededRandom } from '../../../client/src/avatar/motionFuzz';
 import { MotionStream, type PlayedMotionFrame } from './MotionStream';
 import { motionStreamConfigSchema, type MotionStreamConfig } from './motionStreamConfig';
 import { sharedMotionCodec } from './sharedMotionCodec';
+import { syntheticMotionSample as sample } from './syntheticMotionSample';
 
 const basis = loadMotionBasis();
-const WIDTH = 640;
-const HEIGHT = 480;
-
-/**
- * A face-shaped sample: the basis mean (fitted on real MediaPipe tracks) turned by `yaw` and
- * placed in a 640x480 image, with the mouth opened by `open` to vary the shape.
- */
-function sample(i: number, captureTimeMs: number): MotionSample {
-  const yaw = 0.3 * Math.sin(i / 10);
-  const open = 0.05 * (1 + Math.sin(i / 4));
-  const landmarks = new Float32Array(LANDMARK_COUNT * 3);
-  const c = Math.cos(yaw);
-  const s = Math.sin(yaw);
-  for (let j = 0; j < LANDMARK_COUNT; j += 1) {
-    const x = basis.mean[j * 3] as number;
-    const y0 = basis.mean[j * 3 + 1] as number;
-    const z = basis.mean[j * 3 + 2] as number;
-    const y = y0 > 0.3 ? y0 + open : y0;
-    const scale = 0.12 * WIDTH;
-    landmarks[j * 3] = (WIDTH / 2 + scale * (c * x + s * z)) / WIDTH;
-    landmarks[j * 3 + 1] = (HEIGHT / 2 + scale * y) / HEIGHT;
-    landmarks[j * 3 + 2] = (scale * (-s * x + c * z)) / WIDTH;
-  }
-  return { captureTimeMs, landmarks, transformMatrix: new Float32Array(16), imageWidth: WIDTH, imageHeight: HEIGHT };
-}
 
 function makeStream(config: Partial<MotionStreamConfig> = {}) {
   const codec = sharedMotionCodec();
