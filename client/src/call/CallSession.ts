@@ -328,6 +328,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     transport.on('connectionstatechange', (state) => {
       this.#transportStates[direction] = state;
       this.emit('transportstate', direction, state);
+      // 'disconnected' may heal by itself; 'failed' will not (the server offers no ICE
+      // restart), so end the call and let the user rejoin.
+      if (state === 'failed') this.#end({ type: 'failed', message: `the ${direction === 'send' ? 'sending' : 'receiving'} media connection failed` });
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
