@@ -119,7 +119,15 @@ export const signallingRequestSchema = z.union([
 
 export type SignallingRequest = z.infer<typeof signallingRequestSchema>;
 export type SignallingMethod = SignallingRequest['method'];
-export type RequestData<M extends SignallingMethod> = Extract<SignallingRequest, { method: M }>['data'];
+/** A method's parsed `data`. Distributes over the union so that methods sharing one schema
+ * (pause/resume/closeProducer, pause/resumeConsumer) resolve too (`Extract` gave `never`). */
+export type RequestData<M extends SignallingMethod> = SignallingRequest extends infer R
+  ? R extends { method: infer RM; data: infer D }
+    ? M extends RM
+      ? D
+      : never
+    : never
+  : never;
 
 /** Client-side input type: fields with defaults may be omitted. */
 export type SignallingRequestInput = z.input<typeof signallingRequestSchema>;
