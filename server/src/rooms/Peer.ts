@@ -7,7 +7,7 @@ import type { types as ms } from 'mediasoup';
 import type { DataSource, MediaSource, PeerInfo, SignallingNotification } from '@shared/signalling';
 import type { Logger } from '../logger';
 import { TypedEmitter } from '../util/TypedEmitter';
-import { NotFoundError } from '../signalling/SignallingError';
+import { LimitExceededError, NotFoundError } from '../signalling/SignallingError';
 
 export type PeerKind = PeerInfo['kind'];
 export type TransportDirection = 'send' | 'recv';
@@ -35,6 +35,16 @@ export type PeerOptions = {
 
 export type PeerEvents = { close: [] };
 
+/** What a peer may own a limited number of. */
+export type PeerResource = 'transports' | 'producers' | 'consumers' | 'dataProducers';
+
+const resourceNames: Record<PeerResource, string> = {
+  transports: 'transports',
+  producers: 'producers',
+  consumers: 'consumers',
+  dataProducers: 'data producers',
+};
+
 export class Peer extends TypedEmitter<PeerEvents> {
   readonly id: string;
   readonly displayName: string;
@@ -48,6 +58,7 @@ export class Peer extends TypedEmitter<PeerEvents> {
   readonly #producers = new Map<string, PeerProducer>();
   readonly #consumers = new Map<string, PeerConsumer>();
   readonly #dataProducers = new Map<string, PeerDataProducer>();
+  readonly #pending: Record<PeerResource, number> = { transports: 0, producers: 0, consumers: 0, dataProducers: 0 };
   #closed = false;
 
   constructor(options: PeerOptions) {
@@ -89,6 +100,28 @@ export class Peer extends TypedEmitter<PeerEvents> {
     } catch (error) {
       this.log.warn({ err: error, type: notification.type }, 'could not deliver notification');
     }
+  }
+
+  /**
+   * Claims a slot for a resource about to be created, counting those still being created, so
+   * a burst of concurrent requests cannot overshoot the limit. Call the returned release once
+   * creation has ended, whatever the outcome.
+   */
+  claim(resource: PeerResource, max: number): () => void {
+    const owned = {
+      transports: this.#transports.size,
+      producers: this.#producers.size,
+      consumers: this.#consumers.size,
+      dataProducers: this.#dataProducers.size,
+    }[resource];
+    if (owned + this.#pending[resource] >= max) throw new LimitExceededError(resourceNames[resource], max);
+    this.#pending[resource] += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#pending[resource] -= 1;
+    };
   }
 
   /** Looks up one of THIS peer's objects: another peer's id is as unknown as a made-up one. */

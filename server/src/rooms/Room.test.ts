@@ -171,6 +171,16 @@ describe('Room', () => {
     await expect(r.createWebRtcTransport(alice.peer, { direction: 'send' })).rejects.toMatchObject({ code: 'ROOM_CLOSED' });
   });
 
+  it('holds per-peer limits even against a burst of concurrent requests', async () => {
+    const r = await newRoom();
+    const alice = joinPeer(r, 'Alice');
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => r.createWebRtcTransport(alice.peer, { direction: 'send' })));
+    expect(results.filter((x) => x.status === 'fulfilled')).toHaveLength(config.limits.maxTransportsPerPeer);
+    const rejected = results.filter((x): x is PromiseRejectedResult => x.status === 'rejected');
+    expect(rejected[0]?.reason).toMatchObject({ code: 'BAD_REQUEST', message: 'at most 4 transports per peer' });
+    expect(alice.peer.transports.size).toBe(4);
+  });
+
   it('publishes a server producer as a server peer and removes it on close', async () => {
     const r = await newRoom();
     const alice = joinPeer(r, 'Alice');

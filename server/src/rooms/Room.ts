@@ -24,7 +24,6 @@ import type { ServerMetrics } from '../metrics/ServerMetrics';
 import { routerMediaCodecs } from '../media/mediaCodecs';
 import {
   BadRequestError,
-  LimitExceededError,
   NotFoundError,
   RoomClosedError,
   RoomFullError,
@@ -184,9 +183,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   ): Promise<SignallingResults['createWebRtcTransport']> {
     this.#assertMember(peer);
     const { limits, mediasoup: m } = this.#config;
-    if (peer.transports.size >= limits.maxTransportsPerPeer) {
-      throw new LimitExceededError('transports', limits.maxTransportsPerPeer);
-    }
+    const release = peer.claim('transports', limits.maxTransportsPerPeer);
     const sctp = data.sctpCapabilities ?? peer.sctpCapabilities;
     let transport: ms.WebRtcTransport<{ peerId: string; direction: 'send' | 'recv' }>;
     try {
@@ -208,6 +205,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       });
     } catch (error) {
       throw mediasoupRejection(error, 'transport');
+    } finally {
+      release();
     }
     peer.addTransport(transport);
     if (peer.closed) throw new RoomClosedError(this.id);
@@ -235,8 +234,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async produce(peer: Peer, data: RequestData<'produce'>): Promise<PeerProducer> {
     this.#assertMember(peer);
     const transport = this.#transportFor(peer, data.transportId, 'send');
-    const max = this.#config.limits.maxProducersPerPeer;
-    if (peer.producers.size >= max) throw new LimitExceededError('producers', max);
+    const release = peer.claim('producers', this.#config.limits.maxProducersPerPeer);
     let producer: PeerProducer;
     try {
       producer = await transport.produce({
@@ -247,6 +245,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       });
     } catch (error) {
       throw mediasoupRejection(error, 'producer');
+    } finally {
+      release();
     }
     this.#publish(peer, producer);
     return producer;
@@ -257,12 +257,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     const transport = this.#transportFor(peer, data.transportId, 'recv');
     const owner = this.#producerOwner(data.producerId);
     if (!owner || owner.peer === peer) throw new NotFoundError('producer', data.producerId);
-    const max = this.#config.limits.maxConsumersPerPeer;
-    if (peer.consumers.size >= max) throw new LimitExceededError('consumers', max);
     const rtpCapabilities = peer.rtpCapabilities;
     if (!rtpCapabilities || !this.router.canConsume({ producerId: data.producerId, rtpCapabilities })) {
       throw new BadRequestError(`your RTP capabilities cannot receive producer "${data.producerId}"`);
     }
+    const release = peer.claim('consumers', this.#config.limits.maxConsumersPerPeer);
     let consumer: PeerConsumer;
     try {
       // Paused until the client has set up its side and calls resumeConsumer (no lost keyframe).
@@ -274,6 +273,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       });
     } catch (error) {
       throw mediasoupRejection(error, 'consumer');
+    } finally {
+      release();
     }
     peer.addConsumer(consumer);
     if (peer.closed) throw new RoomClosedError(this.id);
@@ -298,8 +299,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   async produceData(peer: Peer, data: RequestData<'produceData'>): Promise<PeerDataProducer> {
     this.#assertMember(peer);
     const transport = this.#transportFor(peer, data.transportId, 'send');
-    const max = this.#config.limits.maxDataProducersPerPeer;
-    if (peer.dataProducers.size >= max) throw new LimitExceededError('data producers', max);
+    const release = peer.claim('dataProducers', this.#config.limits.maxDataProducersPerPeer);
     let dataProducer: PeerDataProducer;
     try {
       dataProducer = await transport.produceData({
@@ -310,6 +310,8 @@ export class Room extends TypedEmitter<RoomEvents> {
       });
     } catch (error) {
       throw mediasoupRejection(error, 'data producer');
+    } finally {
+      release();
     }
     peer.addDataProducer(dataProducer);
     if (peer.closed) throw new RoomClosedError(this.id);
