@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AvatarServer } from './AvatarServer';
 import { SignallingTestClient } from './testing/SignallingTestClient';
@@ -67,6 +70,43 @@ describe('AvatarServer HTTP', () => {
     const res = await fetch(`${server.url}/models/face_landmarker.task`, { method: 'HEAD' });
     expect(res.status).toBe(200);
     expect(Number(res.headers.get('content-length'))).toBeGreaterThan(1_000_000);
+  });
+});
+
+describe('AvatarServer client files', () => {
+  let dir: string;
+  let own: AvatarServer | undefined;
+  afterAll(async () => {
+    await own?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the built client for /room/:id and its assets, and says clearly when it is missing', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'avatar-client-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>call</title>');
+    writeFileSync(join(dir, 'app.js'), 'console.log(1)');
+    own = await startTestServer({ clientDistDir: dir, faceLandmarkerModelPath: join(dir, 'missing.task') });
+    const page = await fetch(`${own.url}/room/demo`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>call</title>');
+    expect((await fetch(`${own.url}/app.js`)).status).toBe(200);
+    expect((await fetch(`${own.url}/`, { redirect: 'manual' })).headers.get('location')).toBe('/room/demo');
+    const badRoom = await fetch(`${own.url}/room/${encodeURIComponent('no spaces')}`);
+    expect(badRoom.status).toBe(400);
+    const model = await fetch(`${own.url}/models/face_landmarker.task`);
+    expect(model.status).toBe(404);
+    expect((await model.json()).error.code).toBe('NOT_FOUND');
+    const nothing = await fetch(`${own.url}/no/such/file.js`);
+    expect(nothing.status).toBe(404);
+    expect(await nothing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'not found' } });
+
+    rmSync(join(dir, 'index.html'));
+    const unbuilt = await fetch(`${own.url}/room/demo`);
+    expect(unbuilt.status).toBe(503);
+    expect((await unbuilt.json()).error).toEqual({
+      code: 'CLIENT_NOT_BUILT',
+      message: 'the browser client is not built: run `npm run build:client`',
+    });
   });
 });
 
