@@ -117,7 +117,8 @@ describe('avatar mode: the live landmark uplink', () => {
     const trackedFps = tracked / (WINDOW_MS / 1000);
     console.log(
       `motion uplink over ${WINDOW_MS} ms: tracked ${tracked} (${trackedFps.toFixed(1)} fps), sent ${endCounters.sent - startCounters.sent}, ` +
-        `skipped ${endCounters.skipped - startCounters.skipped}, received by the server ${received.length}`,
+        `skipped ${endCounters.skipped - startCounters.skipped}, received by the server ${received.length}; ` +
+        `server stream: ${JSON.stringify(server.motion.stream(roomId, peerId)?.stats())}`,
     );
     expect(tracked).toBeGreaterThan(25); // ≥ 5 fps even on 2 busy cores
     expect(received.length).toBeGreaterThanOrEqual(Math.ceil(0.9 * tracked));

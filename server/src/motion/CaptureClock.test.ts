@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureClock } from './CaptureClock';
 
-const clock = () => new CaptureClock({ maxFutureMs: 200, maxAgeMs: 1000, resyncAfter: 5 });
+const clock = (warmupPackets = 0) =>
+  new CaptureClock({ maxFutureMs: 200, maxAgeMs: 1000, resyncAfter: 5, warmupPackets, warmupSlackMs: 2000 });
 
 describe('CaptureClock', () => {
   it('anchors on the first packet and maps capture times onto the local clock', () => {
@@ -16,6 +17,16 @@ describe('CaptureClock', () => {
     c.observe(1_000, 51_040);
     expect(c.observe(1_033, 51_043)).toBe('ok');
     expect(c.toLocalMs(1_033)).toBe(51_043);
+  });
+
+  it('lets a slow first packet be corrected during warm-up', () => {
+    const c = clock(10);
+    // The tracker's first frame took 560 ms; the next ones take 30 ms.
+    expect(c.observe(1_000, 51_560)).toBe('ok');
+    expect(c.observe(1_033, 51_063)).toBe('ok');
+    expect(c.toLocalMs(1_033)).toBe(51_063);
+    // ...but not by more than the warm-up slack.
+    expect(c.observe(900_000, 51_100)).toBe('future');
   });
 
   it('refuses a packet whose capture time lies in the future', () => {
@@ -36,10 +47,18 @@ describe('CaptureClock', () => {
     // A forged first packet sets a wrong anchor...
     c.observe(900_000, 51_000);
     // ...and the real stream is refused for a few packets, then taken.
-    const verdicts = Array.from({ length: 8 }, (_, i) => c.observe(1_000 + i * 33, 51_100 + i * 33));
+    const verdicts = Array.from({ length: 8 }, (_, i) => c.observe(1_000 + i * 33, 51_100 + i * 33 + (i % 2) * 20));
     expect(verdicts.slice(0, 5)).toEqual(['stale', 'stale', 'stale', 'stale', 'stale']);
     expect(verdicts.slice(5)).toEqual(['ok', 'ok', 'ok']);
     expect(c.resyncs).toBe(1);
+  });
+
+  it('does not re-anchor on a run of mutually inconsistent packets', () => {
+    const c = clock();
+    c.observe(1_000, 51_000);
+    for (let i = 0; i < 20; i += 1) c.observe(1_000 + (i % 2 === 0 ? 1e6 : -1e6) * (i + 1), 51_000 + i);
+    expect(c.resyncs).toBe(0);
+    expect(c.observe(1_700, 51_700)).toBe('ok');
   });
 
   it('treats non-finite times as stale', () => {

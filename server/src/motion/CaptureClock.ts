@@ -5,17 +5,26 @@
  * `offset` is the smallest `arrival - capture` seen (the fastest packet), and a frame captured
  * at `c` is taken to have existed on the server at `c + offset`. Against that anchor a packet
  * whose transit is far *below* the fastest one claims a capture time from the future, and one
- * whose transit is far above it is too old to be useful. A stream whose every packet disagrees
- * with the anchor for `resyncAfter` packets in a row re-anchors (the sender's clock jumped, or a
- * forged packet set the anchor), so one bad packet cannot silence a peer for good.
+ * whose transit is far above it is too old to be useful.
+ *
+ * Two things move the anchor beyond ordinary tightening:
+ * - Warm-up: the first packets after (re)anchoring may tighten it by up to `warmupSlackMs`,
+ *   because the very first packet is often slow (the tracker's first frame includes its
+ *   warm-up, the channel has just opened) and must not make every later packet look "future".
+ * - Resync: `resyncAfter` refused packets in a row whose transits agree with each other (within
+ *   `maxFutureMs`) re-anchor the clock on them: the sender's clock jumped, or a forged packet set
+ *   the anchor. Only that sender's own stream is affected either way.
  */
 export interface CaptureClockOptions {
   /** How far below the fastest transit seen a packet may be before it is "from the future". */
   maxFutureMs: number;
   /** Packets whose transit exceeds the fastest one by more than this are stale. */
   maxAgeMs: number;
-  /** Consecutive refused packets after which the clock re-anchors on the latest one. */
+  /** Consistent refused packets in a row after which the clock re-anchors on them. */
   resyncAfter: number;
+  /** Packets after (re)anchoring during which the anchor may tighten by up to `warmupSlackMs`. */
+  warmupPackets: number;
+  warmupSlackMs: number;
 }
 
 export type CaptureClockVerdict = 'ok' | 'future' | 'stale';
@@ -23,7 +32,9 @@ export type CaptureClockVerdict = 'ok' | 'future' | 'stale';
 export class CaptureClock {
   readonly #options: CaptureClockOptions;
   #offsetMs: number | undefined;
-  #refusedInARow = 0;
+  #packetsSinceAnchor = 0;
+  /** Transits of the refused packets in the current run (at most `resyncAfter`). */
+  readonly #refusedTransits: number[] = [];
   #resyncs = 0;
 
   constructor(options: CaptureClockOptions) {
@@ -35,25 +46,28 @@ export class CaptureClock {
     if (!Number.isFinite(captureTimeMs) || !Number.isFinite(arrivalMs)) return 'stale';
     const transit = arrivalMs - captureTimeMs;
     if (this.#offsetMs === undefined) {
-      this.#offsetMs = transit;
+      this.#anchor(transit);
       return 'ok';
     }
+    const { maxFutureMs, maxAgeMs, warmupPackets, warmupSlackMs } = this.#options;
+    const slack = this.#packetsSinceAnchor < warmupPackets ? Math.max(warmupSlackMs, maxFutureMs) : maxFutureMs;
     const verdict: CaptureClockVerdict =
-      transit < this.#offsetMs - this.#options.maxFutureMs
-        ? 'future'
-        : transit > this.#offsetMs + this.#options.maxAgeMs
-          ? 'stale'
-          : 'ok';
+      transit < this.#offsetMs - slack ? 'future' : transit > this.#offsetMs + maxAgeMs ? 'stale' : 'ok';
     if (verdict === 'ok') {
-      this.#refusedInARow = 0;
+      this.#packetsSinceAnchor += 1;
+      this.#refusedTransits.length = 0;
       if (transit < this.#offsetMs) this.#offsetMs = transit;
       return 'ok';
     }
-    this.#refusedInARow += 1;
-    if (this.#refusedInARow >= this.#options.resyncAfter) {
-      this.#offsetMs = transit;
-      this.#refusedInARow = 0;
-      this.#resyncs += 1;
+    this.#refusedTransits.push(transit);
+    if (this.#refusedTransits.length > this.#options.resyncAfter) this.#refusedTransits.shift();
+    if (this.#refusedTransits.length === this.#options.resyncAfter) {
+      const lo = Math.min(...this.#refusedTransits);
+      const hi = Math.max(...this.#refusedTransits);
+      if (hi - lo <= maxFutureMs) {
+        this.#anchor(lo);
+        this.#resyncs += 1;
+      }
     }
     return verdict;
   }
@@ -66,5 +80,11 @@ export class CaptureClock {
   /** How many times the anchor was reset; the caller flushes its buffer when this changes. */
   get resyncs(): number {
     return this.#resyncs;
+  }
+
+  #anchor(transit: number): void {
+    this.#offsetMs = transit;
+    this.#packetsSinceAnchor = 1;
+    this.#refusedTransits.length = 0;
   }
 }

@@ -148,6 +148,8 @@ export class MotionStream<F extends DecodedMotionFrame = DecodedMotionFrame> ext
       maxFutureMs: c.maxFutureMs,
       maxAgeMs: c.maxAgeMs,
       resyncAfter: c.clockResyncAfterPackets,
+      warmupPackets: c.clockWarmupPackets,
+      warmupSlackMs: c.clockWarmupSlackMs,
     });
     this.#buffer = new JitterBuffer<F>({ targetDelayMs: c.targetDelayMs, capacity: c.bufferCapacity });
   }

@@ -12,8 +12,12 @@ export const motionStreamConfigSchema = z.object({
   maxFutureMs: z.number().min(0).max(60_000).default(250),
   /** A packet whose transit exceeds the fastest one by this much is stale. */
   maxAgeMs: z.number().min(1).max(60_000).default(1000),
-  /** Consecutive clock-refused packets after which the stream re-anchors its clock. */
-  clockResyncAfterPackets: z.number().int().min(1).max(10_000).default(30),
+  /** Consecutive clock-refused packets, agreeing with each other, after which the clock re-anchors. */
+  clockResyncAfterPackets: z.number().int().min(1).max(10_000).default(5),
+  /** Packets after (re)anchoring during which a slow first packet's anchor may be corrected... */
+  clockWarmupPackets: z.number().int().min(0).max(10_000).default(15),
+  /** ...by up to this much (the tracker's first frame includes its warm-up). */
+  clockWarmupSlackMs: z.number().min(0).max(60_000).default(2000),
   /** Most frames held by the jitter buffer. */
   bufferCapacity: z.number().int().min(1).max(10_000).default(64),
   /** Landmark x/y must lie in [-margin, 1 + margin] (MediaPipe extrapolates a little off-image). */
