@@ -144,7 +144,9 @@ describe('avatar mode: the live landmark uplink', () => {
     const stats = server.motion.stream(roomId, peerId)?.stats();
     expect(stats?.playedFrames).toBeGreaterThan(0);
     expect(stats?.kbps).toBeGreaterThan(0);
-    expect(stats?.kbps).toBeLessThan(20);
+    // Every packet is the codec's 64 bytes: 15.4 kbit/s at 30 fps. (The windowed kbps itself can
+    // spike above that when this very process stalls and packets arrive in a burst.)
+    expect(stats?.receivedBytes).toBe(64 * (stats?.receivedPackets ?? 0));
 
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const received = metrics.match(

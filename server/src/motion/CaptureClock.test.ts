@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CaptureClock } from './CaptureClock';
 
 const clock = (warmupPackets = 0) =>
-  new CaptureClock({ maxFutureMs: 200, maxAgeMs: 1000, resyncAfter: 5, warmupPackets, warmupSlackMs: 2000 });
+  new CaptureClock({ maxFutureMs: 200, maxAgeMs: 1000, resyncAfter: 5, staleResyncAfter: 10, warmupPackets, warmupSlackMs: 2000 });
 
 describe('CaptureClock', () => {
   it('anchors on the first packet and maps capture times onto the local clock', () => {
@@ -42,15 +42,31 @@ describe('CaptureClock', () => {
     expect(c.observe(1_033, 53_000)).toBe('stale');
   });
 
-  it('re-anchors after a run of consistently refused packets', () => {
+  it('re-anchors after a short run of consistent "future" packets (the sender clock jumped ahead)', () => {
     const c = clock();
-    // A forged first packet sets a wrong anchor...
-    c.observe(900_000, 51_000);
-    // ...and the real stream is refused for a few packets, then taken.
-    const verdicts = Array.from({ length: 8 }, (_, i) => c.observe(1_000 + i * 33, 51_100 + i * 33 + (i % 2) * 20));
-    expect(verdicts.slice(0, 5)).toEqual(['stale', 'stale', 'stale', 'stale', 'stale']);
-    expect(verdicts.slice(5)).toEqual(['ok', 'ok', 'ok']);
+    c.observe(1_000, 51_000);
+    const verdicts = Array.from({ length: 8 }, (_, i) => c.observe(600_000 + i * 33, 51_033 + i * 33 + (i % 2) * 20));
+    expect(verdicts).toEqual(['future', 'future', 'future', 'future', 'future', 'ok', 'ok', 'ok']);
     expect(c.resyncs).toBe(1);
+  });
+
+  it('re-anchors after a longer run of consistent stale packets (a forged first packet set the anchor)', () => {
+    const c = clock();
+    c.observe(900_000, 51_000);
+    const verdicts = Array.from({ length: 13 }, (_, i) => c.observe(1_000 + i * 33, 51_100 + i * 33 + (i % 2) * 20));
+    expect(verdicts.slice(0, 10)).toEqual(Array(10).fill('stale'));
+    expect(verdicts.slice(10)).toEqual(['ok', 'ok', 'ok']);
+    expect(c.resyncs).toBe(1);
+  });
+
+  it('keeps its anchor through a backlog flushed after a stall', () => {
+    const c = clock();
+    for (let i = 0; i < 10; i += 1) c.observe(1_000 + i * 40, 51_030 + i * 40);
+    // A 1.5 s stall: 38 frames captured meanwhile arrive at once, then the stream is normal again.
+    const backlog = Array.from({ length: 38 }, (_, i) => c.observe(1_400 + i * 40, 52_950));
+    expect(backlog.filter((v) => v === 'stale').length).toBeGreaterThan(0);
+    expect(c.resyncs).toBe(0);
+    expect(c.observe(2_960, 52_990)).toBe('ok');
   });
 
   it('does not re-anchor on a run of mutually inconsistent packets', () => {

@@ -11,17 +11,21 @@
  * - Warm-up: the first packets after (re)anchoring may tighten it by up to `warmupSlackMs`,
  *   because the very first packet is often slow (the tracker's first frame includes its
  *   warm-up, the channel has just opened) and must not make every later packet look "future".
- * - Resync: `resyncAfter` refused packets in a row whose transits agree with each other (within
- *   `maxFutureMs`) re-anchor the clock on them: the sender's clock jumped, or a forged packet set
- *   the anchor. Only that sender's own stream is affected either way.
+ * - Resync: a run of refused packets whose transits agree with each other (within `maxFutureMs`)
+ *   re-anchors the clock on them: the sender's clock jumped, or a forged packet set the anchor.
+ *   A "future" run needs `resyncAfter` packets; a "stale" run needs `staleResyncAfter` (longer),
+ *   because a short run of stale packets is usually a backlog flushed after a stall, which must
+ *   not move the anchor. Only that sender's own stream is affected either way.
  */
 export interface CaptureClockOptions {
   /** How far below the fastest transit seen a packet may be before it is "from the future". */
   maxFutureMs: number;
   /** Packets whose transit exceeds the fastest one by more than this are stale. */
   maxAgeMs: number;
-  /** Consistent refused packets in a row after which the clock re-anchors on them. */
+  /** Consistent "future" packets in a row after which the clock re-anchors on them. */
   resyncAfter: number;
+  /** Consistent "stale" packets in a row after which the clock re-anchors on them. */
+  staleResyncAfter: number;
   /** Packets after (re)anchoring during which the anchor may tighten by up to `warmupSlackMs`. */
   warmupPackets: number;
   warmupSlackMs: number;
@@ -33,8 +37,9 @@ export class CaptureClock {
   readonly #options: CaptureClockOptions;
   #offsetMs: number | undefined;
   #packetsSinceAnchor = 0;
-  /** Transits of the refused packets in the current run (at most `resyncAfter`). */
+  /** Transits of the refused packets in the current run, all with the same verdict. */
   readonly #refusedTransits: number[] = [];
+  #refusedVerdict: CaptureClockVerdict = 'ok';
   #resyncs = 0;
 
   constructor(options: CaptureClockOptions) {
@@ -59,9 +64,12 @@ export class CaptureClock {
       if (transit < this.#offsetMs) this.#offsetMs = transit;
       return 'ok';
     }
+    if (verdict !== this.#refusedVerdict) this.#refusedTransits.length = 0;
+    this.#refusedVerdict = verdict;
+    const runLength = verdict === 'future' ? this.#options.resyncAfter : this.#options.staleResyncAfter;
     this.#refusedTransits.push(transit);
-    if (this.#refusedTransits.length > this.#options.resyncAfter) this.#refusedTransits.shift();
-    if (this.#refusedTransits.length === this.#options.resyncAfter) {
+    if (this.#refusedTransits.length > runLength) this.#refusedTransits.shift();
+    if (this.#refusedTransits.length === runLength) {
       const lo = Math.min(...this.#refusedTransits);
       const hi = Math.max(...this.#refusedTransits);
       if (hi - lo <= maxFutureMs) {

@@ -148,6 +148,7 @@ export class MotionStream<F extends DecodedMotionFrame = DecodedMotionFrame> ext
       maxFutureMs: c.maxFutureMs,
       maxAgeMs: c.maxAgeMs,
       resyncAfter: c.clockResyncAfterPackets,
+      staleResyncAfter: c.clockStaleResyncAfterPackets,
       warmupPackets: c.clockWarmupPackets,
       warmupSlackMs: c.clockWarmupSlackMs,
     });

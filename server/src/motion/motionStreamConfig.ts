@@ -14,6 +14,8 @@ export const motionStreamConfigSchema = z.object({
   maxAgeMs: z.number().min(1).max(60_000).default(1000),
   /** Consecutive clock-refused packets, agreeing with each other, after which the clock re-anchors. */
   clockResyncAfterPackets: z.number().int().min(1).max(10_000).default(5),
+  /** The same for stale packets: longer, so a backlog flushed after a stall does not move it. */
+  clockStaleResyncAfterPackets: z.number().int().min(1).max(10_000).default(30),
   /** Packets after (re)anchoring during which a slow first packet's anchor may be corrected... */
   clockWarmupPackets: z.number().int().min(0).max(10_000).default(15),
   /** ...by up to this much (the tracker's first frame includes its warm-up). */
