@@ -121,6 +121,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       this.#setState('off');
       await this.#republishCamera();
       const failure = error instanceof Error ? error : new Error(String(error));
+      this.#panel.showError(`Avatar mode could not start: ${failure.message}`);
       this.emit('error', failure);
       throw failure;
     }
@@ -187,7 +188,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       trackedFps: uplink.trackedFps(),
       kbps: uplink.meter.kbps(),
       sentPackets: uplink.counters.sent,
-      faceFound: uplink.counters.tracked > 0 && uplink.counters.noFace < uplink.counters.frames,
+      faceFound: uplink.faceVisible,
     });
   }
 

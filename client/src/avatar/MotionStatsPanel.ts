@@ -41,6 +41,13 @@ export class MotionStatsPanel {
       (dropped ? ` · dropped: ${dropped}` : '');
   }
 
+  /** Shows a problem in place of the figures (the panel is visible while it shows). */
+  showError(message: string): void {
+    this.element.hidden = false;
+    this.#local.textContent = message;
+    this.#server.textContent = '';
+  }
+
   remove(): void {
     this.element.remove();
   }

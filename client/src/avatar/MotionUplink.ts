@@ -64,6 +64,7 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
   #frameCallback: number | undefined;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #lastMediaTime = -1;
+  #faceVisible = false;
   #closed = false;
 
   /** Opens the motion data channel and starts tracking. */
@@ -104,6 +105,11 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
 
   get counters(): Readonly<UplinkCounters> {
     return this.#counters;
+  }
+
+  /** Whether the last tracked camera frame had a face. */
+  get faceVisible(): boolean {
+    return this.#faceVisible;
   }
 
   get videoWidth(): number {
@@ -177,6 +183,7 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
       console.warn('face tracking failed on a frame', error);
       face = null;
     }
+    this.#faceVisible = face !== null;
     if (!face) {
       this.#counters.noFace += 1;
       this.emit('noface');
