@@ -33,8 +33,8 @@ RIGID_LANDMARKS = np.array([10, 109, 338, 67, 297, 54, 284, 21, 251, 168, 6, 197
 class FlowParams:
     ring: float = 0.04  # ring width inside the face boundary whose motion is propagated (face heights)
     seam_fade: float = 0.06  # how far the boundary's own motion reaches (face heights)
-    hold_up: float = 0.6  # the skull (and hair on it) above the face moves fully with the head
-    hold_side: float = 0.2  # ... at the sides
+    hold_up: float = 0.4  # the skull (and hair on it) above the face moves fully with the head
+    hold_side: float = 0.05  # ... at the sides
     hold_down: float = 0.0  # ... below the chin (the neck does not turn with the head)
     falloff: float = 0.15  # Gaussian decay width beyond the held region (face heights)
     # Long hair hangs: the rigid motion fades from full at `carry_top` to none at `carry_bottom`
@@ -42,6 +42,10 @@ class FlowParams:
     carry_top: float = 0.9
     carry_bottom: float = 0.5
     coarse: int = 4  # exterior field resolution divisor
+    head_ring: float = 0.2  # width of the 3D head-proxy ring around the face (face heights; 0: off)
+    head_ring_back: float = 1.0  # how far the ring bends backwards (z per unit of outward width)
+    head_ring_chin: float = 0.3  # relative ring width at the chin
+    affine: bool = False  # rigid head motion as a 2D affine (foreshortening) instead of a similarity
     seam: float = 2.0  # px feather between mesh warp and exterior field at the face boundary
 
 
@@ -58,6 +62,14 @@ def similarity_fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     q = float((a0[:, 0] * b0[:, 1] - a0[:, 1] * b0[:, 0]).sum()) / den  # s*sin
     r = np.array([[p, -q], [q, p]])
     return np.concatenate([r, (cb - r @ ca)[:, None]], axis=1)
+
+
+def affine_fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(2, 3) least-squares affine transform taking points a (N,2) onto b (N,2); it captures the
+    horizontal/vertical foreshortening of a turning/nodding head that a similarity cannot."""
+    ah = np.concatenate([a, np.ones((len(a), 1))], axis=1)
+    x, *_ = np.linalg.lstsq(ah, b, rcond=None)
+    return x.T
 
 
 def exterior_displacement(
@@ -127,8 +139,9 @@ def mesh_backward_map(
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
     grid = np.stack([gx, gy], axis=-1)
     disp = src_map * src_scale - grid
-    rigid = similarity_fit(dst_px[RIGID_LANDMARKS], src_px[RIGID_LANDMARKS] * src_scale)
-    centre = dst_px.mean(axis=0)
+    fit = affine_fit if params.affine else similarity_fit
+    rigid = fit(dst_px[RIGID_LANDMARKS], src_px[RIGID_LANDMARKS] * src_scale)
+    centre = dst_px[:468].mean(axis=0)
     up = dst_px[10] - dst_px[152]
     up = up / max(float(np.linalg.norm(up)), 1e-6)
     ext = exterior_displacement(disp, mask, rigid, centre, up, face_height, params)

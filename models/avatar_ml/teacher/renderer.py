@@ -21,6 +21,7 @@ import numpy as np
 
 from .eyes import build_eye_models, composite_eyes, composite_lids
 from .flow import FlowParams, mesh_backward_map
+from .head_ring import drive_ring, ring_triangles, ring_vertices
 from .matting import background_plate, foreground_alpha
 from .mouth import MouthStyle, build_mouth_model, composite_mouth
 from .restore import restore_source
@@ -131,8 +132,19 @@ class TeacherRenderer:
         face_h = float(np.linalg.norm(dst_px[10] - dst_px[152]))
         mesh_src = self.src_px[:MESH_VERTICES]
         mesh_dst = dst_px[:MESH_VERTICES]
-        depth = lm[:MESH_VERTICES, 2]
-        m, _ = mesh_backward_map(mesh_src, mesh_dst, depth, self.triangles, (s, s), 1.0, face_h, self.config.flow)
+        depth = lm[:MESH_VERTICES, 2] * s
+        triangles = self.triangles
+        fp = self.config.flow
+        if fp.head_ring > 0:
+            src3 = np.concatenate([self.src_px, self.source_landmarks[:, 2:3] * s], axis=1)[:MESH_VERTICES]
+            dst3 = np.concatenate([dst_px, lm[:, 2:3] * s], axis=1)[:MESH_VERTICES]
+            ring_src = ring_vertices(src3, fp.head_ring, fp.head_ring_back, fp.head_ring_chin)
+            ring_dst = drive_ring(src3, dst3, ring_src)
+            mesh_src = np.concatenate([mesh_src, ring_src[:, :2]])
+            mesh_dst = np.concatenate([mesh_dst, ring_dst[:, :2]])
+            depth = np.concatenate([depth, ring_dst[:, 2]])
+            triangles = np.concatenate([triangles, ring_triangles(MESH_VERTICES)])
+        m, _ = mesh_backward_map(mesh_src, mesh_dst, depth, triangles, (s, s), 1.0, face_h, fp)
         mx, my = m[..., 0], m[..., 1]
         interp = cv2.INTER_CUBIC if self.config.cubic else cv2.INTER_LINEAR
         out = cv2.remap(self.source, mx, my, interp, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
