@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cv2.setNumThreads(a.threads)
     torch.set_num_threads(a.threads)
+    from ..landmarks.video_io import VideoError
     from .harness import EvalOptions, evaluate
 
     try:
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             frames=a.frames, out_size=a.size, crop=a.crop, degraded=not a.no_degraded,
             degraded_stride=a.degraded_stride, identity_stride=a.identity_stride, video=not a.no_video,
         ))
-    except ValueError as e:
+    except (ValueError, VideoError) as e:  # bad input: a clear message, no traceback
         print(f"eval: error: {e}", file=sys.stderr)
         return 2
     summary = {k: {m: v for m, v in row.items() if m != "per_frame" and m != "note"} for k, row in result["methods"].items()}

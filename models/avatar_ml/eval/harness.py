@@ -11,7 +11,7 @@ import json
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -61,7 +61,6 @@ class Context:
     real_fixed_crops: list[np.ndarray] | None
     source_embedding: np.ndarray | None
     fps: float = 30.0  # of the reference track (the re-detection's temporal smoothing depends on it)
-    extra: dict = field(default_factory=dict)
 
 
 def _hold_invalid(lm: np.ndarray, valid: np.ndarray) -> np.ndarray:
