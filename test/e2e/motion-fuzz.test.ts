@@ -79,9 +79,10 @@ describe('the live motion channel under hostile traffic', () => {
       const sentAfter = (await peer.page.evaluate(() => window.__avatar?.counters()?.sent)) ?? 0;
       const realDuringFuzz = sentAfter - sentBefore;
 
-      // Everything sent reaches the server (loopback; the page paces on the channel's buffer).
+      // Nearly everything sent reaches the server: loopback, and the page paces on the channel's
+      // buffer, but the channel is unreliable by design (maxRetransmits 0), so a little may go.
       const expected = FUZZ_COUNT + realDuringFuzz;
-      await waitFor(() => stream.stats().receivedPackets - before.receivedPackets >= 0.99 * expected, {
+      await waitFor(() => stream.stats().receivedPackets - before.receivedPackets >= 0.95 * expected, {
         timeoutMs: 30_000,
         message: `server received ${stream.stats().receivedPackets - before.receivedPackets} of ${expected}`,
       });
@@ -92,7 +93,8 @@ describe('the live motion channel under hostile traffic', () => {
           `${after.receivedPackets - before.receivedPackets} received, ${dropped} dropped: ${JSON.stringify(after.dropped)}`,
       );
       // Every packet the codec refuses is dropped by the server, and no check ever blew up.
-      expect(dropped).toBeGreaterThanOrEqual(Math.floor(0.99 * report.invalid));
+      const deliveredShare = (after.receivedPackets - before.receivedPackets) / expected;
+      expect(dropped).toBeGreaterThanOrEqual(Math.floor(deliveredShare * report.invalid));
       expect(report.invalid).toBeGreaterThan(0.7 * FUZZ_COUNT);
       expect(after.dropped.internal ?? 0).toBe(0);
       for (const reason of ['not_binary', 'truncated', 'oversized', 'bad_version', 'bad_basis']) {
@@ -129,7 +131,7 @@ describe('the live motion channel under hostile traffic', () => {
       const before = stream.stats();
       const sent = await peer.page.evaluate(() => window.__avatar!.flood(3000));
       expect(sent).toBe(3000);
-      await waitFor(() => stream.stats().receivedPackets - before.receivedPackets >= 0.99 * 3000, {
+      await waitFor(() => stream.stats().receivedPackets - before.receivedPackets >= 0.95 * 3000, {
         timeoutMs: 30_000,
         message: 'the flood did not reach the server',
       });

@@ -131,7 +131,7 @@ export function installAvatarMode(app: App): void {
       let invalid = 0;
       while (sent < count) {
         // Keep the SCTP send buffer shallow so nothing is dropped locally for lack of room.
-        while (uplink.dataProducer.bufferedAmount > 64 * 1024) await new Promise((r) => setTimeout(r, 5));
+        while (uplink.dataProducer.bufferedAmount > 16 * 1024) await new Promise((r) => setTimeout(r, 5));
         const message = fuzzMessage(random, templates, MAX_MOTION_PACKET_BYTES);
         if (!uplink.sendRaw(message)) throw new Error('the motion channel closed during the fuzz');
         sent += 1;
