@@ -84,7 +84,7 @@ def foreground_alpha(src: np.ndarray, src_px: np.ndarray, iterations: int = 4) -
 
 
 def background_plate(src: np.ndarray, alpha: np.ndarray, margin_px: int = 6) -> np.ndarray:
-    """The source with its foreground inpainted (at <= 256 px, upsampled inside the hole only)."""
+    """The source with its foreground inpainted (at <= 256 px, upsampled inside the foreground only)."""
     h, w = src.shape[:2]
     hole = (alpha > 0.05).astype(np.uint8)
     hole = cv2.dilate(hole, np.ones((2 * margin_px + 1,) * 2, np.uint8))
@@ -94,4 +94,6 @@ def background_plate(src: np.ndarray, alpha: np.ndarray, margin_px: int = 6) -> 
     small_hole = cv2.resize(hole, size, interpolation=cv2.INTER_NEAREST)
     filled = cv2.inpaint(small, small_hole, 5, cv2.INPAINT_TELEA)
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC)
-    return np.where(hole[..., None] > 0, filled, src)
+    # The inpainting hole is generous (clean colours to fill from), but the plate keeps the source
+    # wherever the source is background, so a head that does not move reproduces the source exactly.
+    return np.where((alpha >= 0.5)[..., None], filled, src)
