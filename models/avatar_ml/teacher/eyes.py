@@ -202,10 +202,11 @@ def composite_eyes(
         dist = np.hypot(xx - (c[0] - x0), yy - (c[1] - y0))
         ia = np.clip(r + 0.5 - dist, 0.0, 1.0)[..., None]
         eye = sclera * (1 - ia) + iris * ia
-        # A soft shadow under the upper lid keeps the eyeball from looking pasted on.
-        top = np.interp(xx, *_upper_curve(local))
-        shadow = 1.0 - 0.25 * np.exp(-np.maximum(yy - top, 0) / max(r * 0.35, 0.5))
-        eye = eye * shadow[..., None]
+        if not model.open:
+            # A synthetic eyeball gets the soft shadow under the upper lid a real one already has.
+            top = np.interp(xx, *_upper_curve(local))
+            shadow = 1.0 - 0.25 * np.exp(-np.maximum(yy - top, 0) / max(r * 0.35, 0.5))
+            eye = eye * shadow[..., None]
         mm = m[..., None] * weight
         out[y0:y1, x0:x1] = out[y0:y1, x0:x1] * (1 - mm) + eye * mm
 

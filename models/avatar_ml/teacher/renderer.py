@@ -41,6 +41,9 @@ class TeacherConfig:
     restore: bool = True
     restore_sharpen: float = 0.0  # unsharp amount after denoising (0: none)
     restore_sigma_color: float = 30.0
+    # Landmark noise floor (px at 512): per-vertex displacements from the source smaller than this
+    # are shrunk towards zero (Wiener-like: d·|d|²/(|d|²+τ²)), so tracker jitter does not shimmer a still face.
+    deadzone_px: float = 1.0
     cubic: bool = False  # bicubic instead of bilinear resampling of the source
     matte: bool = True  # layer the moving foreground over an inpainted, steady background plate
 
@@ -129,6 +132,11 @@ class TeacherRenderer:
     def _render_one(self, lm: np.ndarray) -> np.ndarray:
         s = self.config.out_size
         dst_px = self._to_px(lm)
+        if self.config.deadzone_px > 0:
+            tau = self.config.deadzone_px * s / 512.0
+            d = dst_px - self.src_px
+            mag2 = np.sum(d * d, axis=1, keepdims=True)
+            dst_px = self.src_px + d * (mag2 / (mag2 + tau * tau))  # ~0 below tau, ~identity well above
         face_h = float(np.linalg.norm(dst_px[10] - dst_px[152]))
         mesh_src = self.src_px[:MESH_VERTICES]
         mesh_dst = dst_px[:MESH_VERTICES]
