@@ -27,7 +27,7 @@ import type { DecodedMotionFrame, MotionDropReason, MotionPacketDecodeFn } from 
 import type { MotionStreamConfig } from './motionStreamConfig';
 import { RateWindow } from './RateWindow';
 import { SequenceTracker } from './SequenceTracker';
-import { TokenBucket } from './TokenBucket';
+import { TokenBucket } from '../util/TokenBucket';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type { Logger } from '../logger';
 

@@ -31,7 +31,7 @@ import {
   RateLimitedError,
   RoomClosedError,
 } from './SignallingError';
-import { TokenBucket } from './TokenBucket';
+import { TokenBucket } from '../util/TokenBucket';
 
 export type SignallingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -63,7 +63,7 @@ export class SignallingSession {
     this.#metrics = options.metrics;
     this.#log = options.logger.child({ socketId: options.socket.id });
     const { requestsPerSecond, requestBurst } = options.config.limits;
-    this.#bucket = new TokenBucket(requestsPerSecond, requestBurst);
+    this.#bucket = new TokenBucket({ ratePerSecond: requestsPerSecond, capacity: requestBurst });
     this.#socket.on('request', (request: unknown, ack: unknown) => this.#onRequest(request, ack));
     this.#socket.once('disconnect', (reason) => {
       this.#log.debug({ reason }, 'socket disconnected');
@@ -94,7 +94,8 @@ export class SignallingSession {
   }
 
   async #handle(raw: unknown): Promise<unknown> {
-    if (!this.#bucket.tryTake()) throw new RateLimitedError(this.#bucket.msUntilNextToken);
+    const nowMs = performance.now();
+    if (!this.#bucket.tryTake(nowMs)) throw new RateLimitedError(this.#bucket.msUntilNextToken(nowMs));
     const bytes = jsonBytes(raw);
     const limit = this.#config.limits.maxRequestBytes;
     if (bytes > limit) throw new PayloadTooLargeError(bytes, limit);

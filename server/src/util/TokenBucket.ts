@@ -25,13 +25,23 @@ export class TokenBucket {
 
   /** Takes one token if there is one; false means the caller is over its rate. */
   tryTake(nowMs: number): boolean {
+    this.#refill(nowMs);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds from `nowMs` until the next token is available (0 if one is). */
+  msUntilNextToken(nowMs: number): number {
+    this.#refill(nowMs);
+    return this.#tokens >= 1 ? 0 : (1 - this.#tokens) / this.#ratePerMs;
+  }
+
+  #refill(nowMs: number): void {
     if (this.#lastMs !== undefined && nowMs > this.#lastMs) {
       this.#tokens = Math.min(this.#capacity, this.#tokens + (nowMs - this.#lastMs) * this.#ratePerMs);
     }
     // A clock that goes backwards refills nothing rather than draining the bucket.
     if (this.#lastMs === undefined || nowMs > this.#lastMs) this.#lastMs = nowMs;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
   }
 }

@@ -30,6 +30,19 @@ describe('TokenBucket', () => {
     expect(bucket.tryTake(6000)).toBe(true);
   });
 
+  it('refills at the sustained rate, never past its capacity, and says when the next token comes', () => {
+    let now = 0;
+    const bucket = new TokenBucket({ ratePerSecond: 10, capacity: 3 });
+    expect([bucket.tryTake(now), bucket.tryTake(now), bucket.tryTake(now), bucket.tryTake(now)]).toEqual([true, true, true, false]);
+    expect(bucket.msUntilNextToken(now)).toBeCloseTo(100);
+    now = 100;
+    expect(bucket.tryTake(now)).toBe(true);
+    expect(bucket.tryTake(now)).toBe(false);
+    now = 10_000;
+    // Never more than the capacity, however long it was idle.
+    expect([bucket.tryTake(now), bucket.tryTake(now), bucket.tryTake(now), bucket.tryTake(now)]).toEqual([true, true, true, false]);
+  });
+
   it('rejects nonsense settings', () => {
     expect(() => new TokenBucket({ ratePerSecond: 0, capacity: 1 })).toThrow(RangeError);
     expect(() => new TokenBucket({ ratePerSecond: 10, capacity: 0 })).toThrow(RangeError);
