@@ -3,6 +3,7 @@
  * ids, calls before join and out of order, oversized and deeply nested payloads, random JSON.
  * Deterministic (seeded) so a failure can be replayed.
  */
+import { seededRandom } from '@shared/seededRandom';
 import type { SignallingErrorCode } from '@shared/signalling';
 
 export interface MalformedCase {
@@ -20,18 +21,6 @@ export interface VictimIds {
   producerIds: string[];
   consumerIds: string[];
   dataProducerIds: string[];
-}
-
-/** mulberry32: small, fast, good enough to vary fuzz input reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const uuidLike = (rand: () => number): string =>

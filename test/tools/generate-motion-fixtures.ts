@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { decodeMotionPacket, loadMotionBasis, MotionEncoder } from '@shared/motion';
 import { MOTION_BASIS_SHA256 } from '@shared/motion/basis/motionBasisData';
 import { extractBrowserLandmarks, REPO_ROOT } from './landmarks/extractBrowserLandmarks';
-import { randomValidPacket, mulberry32 } from '../../shared/src/motion/testdata/packetGenerators';
+import { randomValidPacket } from '@shared/motion/motionFuzz';
+import { seededRandom } from '@shared/seededRandom';
 
 const FRAME_INDICES = [0, 60, 120, 180, 240];
 const data = await extractBrowserLandmarks({ clip: `${REPO_ROOT}/../shared/media/d19.mp4`, log: (m) => console.error(m) });
@@ -32,7 +33,7 @@ for (const f of FRAME_INDICES) {
   const lm = Float32Array.from(data.frames[f]!.landmarks!);
   addVector(`encode d19 frame ${f}`, encoder.encode({ captureTimeMs: 1_700_000_000_000 + f * 33.3125, landmarks: lm, transformMatrix: new Float32Array(16), imageWidth: data.width, imageHeight: data.height }));
 }
-const rand = mulberry32(20240531);
+const rand = seededRandom(20240531);
 for (let i = 0; i < 5; i++) addVector(`random valid packet ${i}`, randomValidPacket(basis, rand));
 
 const out = {

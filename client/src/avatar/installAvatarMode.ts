@@ -3,12 +3,13 @@
  * console (documented in the README, "Avatar mode (motion uplink)").
  */
 import { decodeMotionPacket, MAX_MOTION_PACKET_BYTES } from '@shared/motion';
+import { fuzzMessage } from '@shared/motion/motionFuzz';
+import { seededRandom } from '@shared/seededRandom';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import type { App } from '../App';
 import { FaceTracker } from '../tracking/FaceTracker';
 import { AvatarMode } from './AvatarMode';
 import { motionBasis } from './motionCodec';
-import { fuzzMessage, seededRandom } from './motionFuzz';
 import type { MotionUplink, UplinkCounters } from './MotionUplink';
 
 /** One recorded frame: what the page tracked (pre-encode) and its own decoding of the packet. */

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { decodeMotionPacket, loadMotionBasis, MAX_MOTION_PACKET_BYTES, MotionEncoder, type MotionFrame } from '@shared/motion';
-import { fuzzMessage, seededRandom } from '../../../client/src/avatar/motionFuzz';
+import { fuzzMessage } from '@shared/motion/motionFuzz';
+import { seededRandom } from '@shared/seededRandom';
 import { MotionStream, type PlayedMotionFrame } from './MotionStream';
 import { motionStreamConfigSchema, type MotionStreamConfig } from './motionStreamConfig';
 import { sharedMotionCodec } from './sharedMotionCodec';

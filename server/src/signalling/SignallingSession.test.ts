@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '@shared/seededRandom';
 import type { SignallingResponse } from '@shared/signalling';
 import type { AvatarServer } from '../AvatarServer';
 import { SignallingTestClient, opusRtpParameters } from '../testing/SignallingTestClient';
@@ -142,7 +143,7 @@ describe('signalling fuzz', () => {
     await insider.join('fuzz', 'Fuzzer');
     const iSend = await insider.request('createWebRtcTransport', { direction: 'send' });
 
-    const rng = mulberry32(1234);
+    const rng = seededRandom(1234);
     const cases = Array.from({ length: 600 }, (_, i) => garbage(i, rng, { foreignTransportId: bSend.transportId, ownTransportId: iSend.transportId }));
     const answers: SignallingResponse[] = [];
     for (const [i, payload] of cases.entries()) {
@@ -168,17 +169,6 @@ async function metricValue(name: string): Promise<number> {
   const text = await server.metrics.registry.getSingleMetricAsString(name);
   const line = text.split('\n').find((l) => l.startsWith(name));
   return Number(line?.split(' ')[1] ?? 0);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Requests that must all fail: malformed, wrong types, foreign or unknown ids, oversized. */

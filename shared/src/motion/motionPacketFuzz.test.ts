@@ -5,7 +5,8 @@ import { LANDMARK_COUNT, MAX_MOTION_PACKET_BYTES } from './motionConstants';
 import { MotionEncoder } from './MotionEncoder';
 import type { MotionDecodeResult } from './motionTypes';
 import { motionFixtures } from './testdata/motionFixtures';
-import { mulberry32, randomValidPacket } from './testdata/packetGenerators';
+import { seededRandom } from '../seededRandom';
+import { randomValidPacket } from './motionFuzz';
 
 const basis = loadMotionBasis();
 const ERRORS = new Set(['bad_type', 'truncated', 'oversized', 'bad_version', 'bad_basis', 'bad_length', 'bad_value']);
@@ -21,7 +22,7 @@ function checkResult(r: MotionDecodeResult) {
 
 describe('motion packet fuzz', () => {
   it('never throws on 10,000 random byte strings', () => {
-    const rand = mulberry32(1);
+    const rand = seededRandom(1);
     let ok = 0;
     for (let i = 0; i < 10_000; i++) {
       const len = Math.floor(rand() * (MAX_MOTION_PACKET_BYTES + 40));
@@ -40,7 +41,7 @@ describe('motion packet fuzz', () => {
   });
 
   it('never throws on 10,000 mutated real packets (bit flips, truncation, extension, splices)', () => {
-    const rand = mulberry32(2);
+    const rand = seededRandom(2);
     const encoder = new MotionEncoder(basis);
     const seeds = motionFixtures.samples.map((s) => encoder.encode(s));
     const counts = new Map<string, number>();
@@ -75,7 +76,7 @@ describe('motion packet fuzz', () => {
   });
 
   it('decodes 2,000 random well-formed packets to finite landmarks', () => {
-    const rand = mulberry32(3);
+    const rand = seededRandom(3);
     for (let i = 0; i < 2_000; i++) {
       const r = decodeMotionPacket(randomValidPacket(basis, rand), basis);
       expect(r.ok).toBe(true);

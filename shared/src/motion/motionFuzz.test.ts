@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fuzzMessage, seededRandom } from './motionFuzz';
+import { seededRandom } from '../seededRandom';
+import { fuzzMessage } from './motionFuzz';
 
 describe('motion fuzz generator', () => {
   it('is reproducible from its seed', () => {
