@@ -1,7 +1,8 @@
 /**
  * A small typed event emitter for the browser (node's `events` is not there).
  * Listener errors are caught and logged so one faulty listener never breaks the emitter's
- * owner (same idea as mediasoup's `safeEmit`).
+ * owner (same idea as mediasoup's `safeEmit`). The server's emitter (server/src/util/TypedEmitter.ts)
+ * extends node's EventEmitter so that `events.once()` works on it; this one returns an `off()`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EventMap = Record<string, any[]>;

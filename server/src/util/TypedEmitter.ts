@@ -3,6 +3,9 @@
  * 'close')` from node:events works in tests. `safeEmit` shields the emitter from throwing
  * listeners: a bug in one subscriber must not break the room or worker that emitted the event
  * (the same idea as mediasoup's enhancedEvents).
+ * The browser has its own (client/src/util/TypedEmitter.ts): this one must stay a real node
+ * EventEmitter, because tests and callers await `events.once(x, 'close')`, which needs node's
+ * once/removeListener/'error' wiring.
  */
 import { EventEmitter } from 'node:events';
 
