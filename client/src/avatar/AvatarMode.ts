@@ -5,6 +5,7 @@
  * shows the uplink kbps and the server's view (`motionstats`). Off: the uplink closes and the
  * camera is published again.
  */
+import { loadMotionBasis, MotionEncoder } from '@shared/motion';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import type { CallSession } from '../call/CallSession';
 import type { LocalMedia } from '../media/LocalMedia';
@@ -13,7 +14,6 @@ import type { CallView } from '../ui/CallView';
 import { h } from '../ui/dom';
 import { TypedEmitter } from '../util/TypedEmitter';
 import { LandmarkOverlay } from './LandmarkOverlay';
-import { createMotionEncoder } from './motionCodec';
 import { MotionStatsPanel } from './MotionStatsPanel';
 import { MotionUplink } from './MotionUplink';
 import './avatar.css';
@@ -98,7 +98,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     try {
       this.#tracker ??= this.#options.createTracker();
       const tracker = await this.#tracker;
-      const encoder = createMotionEncoder();
+      const encoder = new MotionEncoder(loadMotionBasis());
       // No video leaves the browser in avatar mode: close the camera producer first.
       await session.unpublish('camera');
       if (this.#closed) return;

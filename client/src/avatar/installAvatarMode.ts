@@ -2,14 +2,13 @@
  * Adds avatar mode to every call the App starts, and `window.__avatar` for tests and the
  * console (documented in the README, "Avatar mode (motion uplink)").
  */
-import { decodeMotionPacket, MAX_MOTION_PACKET_BYTES } from '@shared/motion';
+import { decodeMotionPacket, loadMotionBasis, MAX_MOTION_PACKET_BYTES } from '@shared/motion';
 import { fuzzMessage } from '@shared/motion/motionFuzz';
 import { seededRandom } from '@shared/seededRandom';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import type { App } from '../App';
 import { FaceTracker } from '../tracking/FaceTracker';
 import { AvatarMode } from './AvatarMode';
-import { motionBasis } from './motionCodec';
 import type { MotionUplink, UplinkCounters } from './MotionUplink';
 
 /** One recorded frame: what the page tracked (pre-encode) and its own decoding of the packet. */
@@ -76,7 +75,7 @@ export function installAvatarMode(app: App): void {
         recentPackets.push(packet);
         if (recentPackets.length > 32) recentPackets.shift();
         if (!recording || recording.frames.length >= recording.max) return;
-        const decoded = decodeMotionPacket(packet, motionBasis());
+        const decoded = decodeMotionPacket(packet, loadMotionBasis());
         if (!decoded.ok) {
           console.error('the page cannot decode its own motion packet', decoded.error, decoded.message);
           return;
@@ -127,7 +126,7 @@ export function installAvatarMode(app: App): void {
       if (!uplink) throw new Error('avatar mode is off');
       const random = seededRandom(seed);
       const templates = [...recentPackets];
-      const basis = motionBasis();
+      const basis = loadMotionBasis();
       let sent = 0;
       let invalid = 0;
       while (sent < count) {

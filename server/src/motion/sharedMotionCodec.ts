@@ -1,9 +1,6 @@
 /** Binds the shared motion codec (shared/src/motion) for MotionService. */
-import { decodeMotionPacket, loadMotionBasis, MAX_MOTION_PACKET_BYTES, type MotionFrame } from '@shared/motion';
+import { decodeMotionPacket, loadMotionBasis, MAX_MOTION_PACKET_BYTES, MOTION_SEQ_MODULUS, type MotionFrame } from '@shared/motion';
 import type { MotionCodecBinding } from './MotionService';
-
-/** Sequence numbers are a u16 field in every packet version so far. */
-const MOTION_SEQ_MODULUS = 0x10000;
 
 export function sharedMotionCodec(): MotionCodecBinding<MotionFrame> {
   const basis = loadMotionBasis();

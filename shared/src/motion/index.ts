@@ -1,4 +1,4 @@
-export { LANDMARK_COUNT, MAX_MOTION_PACKET_BYTES, MOTION_PACKET_VERSION } from './motionConstants';
+export { LANDMARK_COUNT, MAX_MOTION_PACKET_BYTES, MOTION_PACKET_VERSION, MOTION_SEQ_MODULUS } from './motionConstants';
 export type { MotionDecodeResult, MotionFrame, MotionPacketError, MotionPose, MotionSample } from './motionTypes';
 export type { MotionBasis } from './motionBasis';
 export { loadMotionBasis, parseMotionBasis } from './motionBasis';

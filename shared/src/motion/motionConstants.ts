@@ -7,3 +7,5 @@ export const MOTION_PACKET_VERSION = 1;
  * 'oversized' before it is looked at (version 1 packets are 64 bytes with the shipped basis).
  */
 export const MAX_MOTION_PACKET_BYTES = 128;
+/** Sequence numbers are a u16 field in every packet version so far. */
+export const MOTION_SEQ_MODULUS = 0x10000;
