@@ -4,7 +4,8 @@
  * `sample()` (the MotionService calls it on its stats tick). A stream's label sets are removed
  * when it closes, so the series do not pile up as peers come and go.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { metricFactory } from '../metrics/metricFactory';
 import type { MotionStreamStats } from './MotionStream';
 
 type PeerLabels = { room: string; peer: string };
@@ -21,57 +22,33 @@ export class MotionMetrics {
   readonly kbps: Gauge<'room' | 'peer'>;
 
   constructor(registry: Registry) {
-    const registers = [registry];
+    const define = metricFactory(registry);
     const labelNames = ['room', 'peer'] as const;
-    this.streams = new Gauge({ name: 'avatar_motion_streams', help: 'Open motion streams (avatar-mode peers)', registers });
-    this.received = new Counter({
-      name: 'avatar_motion_packets_received_total',
-      help: 'Messages received on motion data channels, good or bad',
+    this.streams = define.gauge('avatar_motion_streams', 'Open motion streams (avatar-mode peers)');
+    this.received = define.counter('avatar_motion_packets_received_total', 'Messages received on motion data channels, good or bad', labelNames);
+    this.receivedBytes = define.counter('avatar_motion_bytes_received_total', 'Bytes received on motion data channels', labelNames);
+    this.dropped = define.counter(
+      'avatar_motion_packets_dropped_total',
+      'Motion packets dropped, by reason (rate_limited, truncated, bad_version, bad_value, future, late, ...)',
+      ['room', 'peer', 'reason'] as const,
+    );
+    this.played = define.counter('avatar_motion_frames_played_total', 'Motion frames played out of the jitter buffer', labelNames);
+    this.lost = define.gauge(
+      'avatar_motion_frames_lost',
+      'Motion frames missing from the sequence numbers (RFC 3550 expected - received)',
       labelNames,
-      registers,
-    });
-    this.receivedBytes = new Counter({
-      name: 'avatar_motion_bytes_received_total',
-      help: 'Bytes received on motion data channels',
+    );
+    this.jitterMs = define.gauge(
+      'avatar_motion_jitter_ms',
+      'RFC 3550 interarrival jitter of motion packets (capture vs arrival time), ms',
       labelNames,
-      registers,
-    });
-    this.dropped = new Counter({
-      name: 'avatar_motion_packets_dropped_total',
-      help: 'Motion packets dropped, by reason (rate_limited, truncated, bad_version, bad_value, future, late, ...)',
-      labelNames: ['room', 'peer', 'reason'] as const,
-      registers,
-    });
-    this.played = new Counter({
-      name: 'avatar_motion_frames_played_total',
-      help: 'Motion frames played out of the jitter buffer',
+    );
+    this.ageMs = define.gauge(
+      'avatar_motion_age_ms',
+      'Age of the newest played motion frame, relative to the fastest transit seen, ms',
       labelNames,
-      registers,
-    });
-    this.lost = new Gauge({
-      name: 'avatar_motion_frames_lost',
-      help: 'Motion frames missing from the sequence numbers (RFC 3550 expected - received)',
-      labelNames,
-      registers,
-    });
-    this.jitterMs = new Gauge({
-      name: 'avatar_motion_jitter_ms',
-      help: 'RFC 3550 interarrival jitter of motion packets (capture vs arrival time), ms',
-      labelNames,
-      registers,
-    });
-    this.ageMs = new Gauge({
-      name: 'avatar_motion_age_ms',
-      help: 'Age of the newest played motion frame, relative to the fastest transit seen, ms',
-      labelNames,
-      registers,
-    });
-    this.kbps = new Gauge({
-      name: 'avatar_motion_uplink_kbps',
-      help: 'Motion uplink bit rate over the last ~2 s, kbit/s',
-      labelNames,
-      registers,
-    });
+    );
+    this.kbps = define.gauge('avatar_motion_uplink_kbps', 'Motion uplink bit rate over the last ~2 s, kbit/s', labelNames);
   }
 
   sample(labels: PeerLabels, stats: MotionStreamStats): void {
