@@ -26,7 +26,7 @@ else
   venv="$CACHE_DIR/meson-venv"
   if [ ! -x "$venv/bin/meson" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q meson==1.12.1
+    without_pip_location_warnings "$venv/bin/pip" install -q meson==1.12.1
   fi
   # Fixes for mediasoup bugs that only show against Debian's libraries (see each patch).
   for p in "$HERE"/patches/*.patch; do
@@ -34,7 +34,7 @@ else
     patch -d "$PKG" -p1 --forward -s < "$p"
   done
   (cd "$PKG" && MEDIASOUP_MESON_VENV="$venv" MESON="$HERE/meson" MESON_ARGS="-Dms_disable_liburing=true" \
-     PYTHONDONTWRITEBYTECODE=1 node npm-scripts.mjs worker:build)
+     PYTHONDONTWRITEBYTECODE=1 without_pip_location_warnings node npm-scripts.mjs worker:build)
   mkdir -p "$(dirname "$cached")"
   cp "$TARGET" "$cached.tmp" && mv "$cached.tmp" "$cached"
   # The build tree (~1 GB) is not needed once the binary is cached.

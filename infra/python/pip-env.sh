@@ -11,3 +11,12 @@ case "$_pip_extra" in
 esac
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 unset _pip_extra
+
+# Runs a command, dropping from its stderr only pip's line for each package that an extra file://
+# index has no folder for ("WARNING: Location 'file:///…/simple/<pkg>/' is ignored: it is neither
+# a file nor a directory." — hundreds per install). Everything else passes through unchanged
+# (stdout to stdout, other stderr lines to stderr); returns the command's own exit status.
+without_pip_location_warnings() {
+  { "$@" 2>&1 1>&3 3>&- | { grep -v -E "^WARNING: Location 'file://[^']*' is ignored: it is neither a file nor a directory\.$" >&2 || true; }; } 3>&1
+  return "${PIPESTATUS[0]}"
+}

@@ -12,6 +12,6 @@ if [ -f "$VENV/.requirements.sha256" ] && [ "$(cat "$VENV/.requirements.sha256")
   echo "python: models/.venv matches models/requirements.txt"; exit 0
 fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q -r "$REQ"
+without_pip_location_warnings "$VENV/bin/pip" install -q -r "$REQ"
 echo "$want" > "$VENV/.requirements.sha256"
 echo "python: models/.venv ready"
