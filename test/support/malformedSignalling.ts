@@ -4,7 +4,7 @@
  * Deterministic (seeded) so a failure can be replayed.
  */
 import { seededRandom } from '@shared/seededRandom';
-import type { SignallingErrorCode } from '@shared/signalling';
+import { signallingMethods, type SignallingErrorCode, type SignallingMethod } from '@shared/signalling';
 
 export interface MalformedCase {
   name: string;
@@ -52,23 +52,6 @@ function randomJson(rand: () => number, depth = 0): unknown {
   }
 }
 
-const methods = [
-  'getRouterRtpCapabilities',
-  'join',
-  'createWebRtcTransport',
-  'connectWebRtcTransport',
-  'produce',
-  'produceData',
-  'consume',
-  'pauseProducer',
-  'resumeProducer',
-  'closeProducer',
-  'pauseConsumer',
-  'resumeConsumer',
-  'closeDataProducer',
-  'leave',
-] as const;
-
 const validDtls = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AA:BB' }] };
 const validRtp = {
   codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }],
@@ -78,7 +61,7 @@ const validRtp = {
 /** Well-formed requests that need a joined peer: sent before join they must get NOT_JOINED. */
 export function beforeJoinCases(roomId: string): MalformedCase[] {
   const id = '00000000-0000-4000-8000-000000000000';
-  const data: Record<(typeof methods)[number], unknown> = {
+  const data: Record<SignallingMethod, unknown> = {
     getRouterRtpCapabilities: undefined,
     join: undefined,
     createWebRtcTransport: { direction: 'send' },
@@ -95,13 +78,13 @@ export function beforeJoinCases(roomId: string): MalformedCase[] {
     leave: {},
   };
   void roomId;
-  return methods
+  return signallingMethods
     .filter((method) => data[method] !== undefined)
     .map((method) => ({ name: `${method} before join`, payload: { method, data: data[method] }, expect: 'NOT_JOINED' as const }));
 }
 
 /** Methods that need a joined peer (a stranger's well-formed call to them still fails). */
-const joinedOnly = methods.filter((m) => m !== 'getRouterRtpCapabilities' && m !== 'leave');
+const joinedOnly = signallingMethods.filter((m) => m !== 'getRouterRtpCapabilities' && m !== 'leave');
 
 /** Garbage for a socket that has NOT joined: every case must fail, however the dice fall. */
 export function garbageCases(seed: number, count: number): MalformedCase[] {

@@ -1,6 +1,7 @@
 /** Plain data types the call layer hands to the UI and to tests. */
 import type { Consumer } from 'mediasoup-client/types';
 import type { MediaSource, PeerInfo, RoomClosedReason } from '@shared/signalling';
+import type { InboundRtpFigures, OutboundRtpFigures } from './rtcStats';
 
 /** Someone else in the room: a human, or a track the server publishes (an avatar). */
 export interface Participant extends PeerInfo {}
@@ -28,30 +29,18 @@ export type SessionEnd =
   | { type: 'failed'; message: string };
 
 /** One remote track's receive figures, from RTCPeerConnection stats (`inbound-rtp`). */
-export interface InboundTrackStats {
+export interface InboundTrackStats extends InboundRtpFigures {
   consumerId: string;
   peerId: string;
   displayName: string;
   kind: 'audio' | 'video';
   source: MediaSource;
   paused: boolean;
-  packetsReceived: number;
-  bytesReceived: number;
-  /** Video only. */
-  framesDecoded: number;
-  frameWidth: number;
-  frameHeight: number;
-  framesPerSecond: number;
-  /** Audio only. */
-  totalSamplesReceived: number;
 }
 
 /** One local track's send figures (`outbound-rtp`). */
-export interface OutboundTrackStats {
+export interface OutboundTrackStats extends OutboundRtpFigures {
   producerId: string;
   kind: 'audio' | 'video';
   source: MediaSource;
-  packetsSent: number;
-  bytesSent: number;
-  framesEncoded: number;
 }

@@ -7,10 +7,12 @@
 export interface InboundRtpFigures {
   packetsReceived: number;
   bytesReceived: number;
+  /** Video only. */
   framesDecoded: number;
   frameWidth: number;
   frameHeight: number;
   framesPerSecond: number;
+  /** Audio only. */
   totalSamplesReceived: number;
 }
 
