@@ -5,10 +5,10 @@ import { loadConfig, type ConfigInput, type PartialDeep } from '../config';
 export async function startTestServer(overrides: PartialDeep<ConfigInput> = {}): Promise<AvatarServer> {
   const base: PartialDeep<ConfigInput> = {
     http: { host: '127.0.0.1', port: 0 },
-    log: { level: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent' },
     mediasoup: { numWorkers: 1 },
   };
-  const config = loadConfig({}, mergeOverrides(base, overrides));
+  // TEST_LOG_LEVEL goes through the config schema like LOG_LEVEL would (no cast of the raw string).
+  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL || 'silent' }, mergeOverrides(base, overrides));
   return AvatarServer.start(config);
 }
 
