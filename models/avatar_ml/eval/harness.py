@@ -168,7 +168,7 @@ class Harness:
             result["driver"] = str(o.driver)
             result["driver_neutral_frame"] = neutral
             first_col = ("driver", [apply_crop(f, dboxes, t) for t, f in enumerate(dframes)])
-            result["methods"] = {"driver": self._real_row(dframes, dtrack.landmarks, dtrack.valid, src_emb)}
+            result["methods"] = {"driver": self._real_row(dframes, dtrack.landmarks, dtrack.valid, src_emb, driver=True)}
         result["frames"] = int(len(ctx.driving))
         result["valid_frames"] = int(ctx.valid.sum())
         result["crop"]["side_px"] = round(float(ctx.boxes.side), 1)
@@ -213,9 +213,11 @@ class Harness:
         d = np.linalg.norm(emb.astype(np.float64) - src_emb[0].astype(np.float64), axis=1)
         return _nanmean(d), d.tolist()
 
-    def _real_row(self, frames: np.ndarray, lms: np.ndarray, valid: np.ndarray, src_emb) -> dict:
+    def _real_row(self, frames: np.ndarray, lms: np.ndarray, valid: np.ndarray, src_emb, driver: bool = False) -> dict:
         ident, _ = self._identity(frames, lms, valid, src_emb)
-        return {"identity_distance": _r(ident), "note": "the real frames themselves: the floor for identity_distance"}
+        note = ("the driver's own frames: how far the driver's identity is from the source" if driver
+                else "the real frames themselves: the floor for identity_distance")
+        return {"identity_distance": _r(ident), "note": note}
 
     def _evaluate(self, spec: ModelSpec, source: np.ndarray, source_lm: np.ndarray, ctx: Context,
                   idx: np.ndarray, label: str | None = None) -> tuple[dict, list[np.ndarray]]:
