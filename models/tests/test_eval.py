@@ -114,3 +114,20 @@ def test_cli_rejects_a_missing_clip(tmp_path):
                            "--out", str(tmp_path)], cwd=REPO, env={"PYTHONPATH": str(REPO / "models")},
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_cli_cross_reenactment_measures_identity_and_akd_against_the_retargeted_motion(tmp_path):
+    out = tmp_path / "cross"
+    cmd = [sys.executable, "-m", "avatar_ml.eval", "--model", "teacher", "--clip", str(MEDIA / "d18.mp4"),
+           "--driver", str(MEDIA / "d10.mp4"), "--frames", "5", "--identity-stride", "2", "--no-degraded",
+           "--no-video", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=REPO, env={"PYTHONPATH": str(REPO / "models"), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["mode"] == "cross" and m["driver"].endswith("d10.mp4")
+    teacher = m["methods"]["teacher"]
+    assert "ssim" not in teacher  # no ground truth frames in cross-reenactment
+    assert teacher["akd_px"] < m["methods"]["static"]["akd_px"]
+    # The render keeps the source's identity, far closer than the driver's own face.
+    assert teacher["identity_distance"] < m["methods"]["driver"]["identity_distance"]
