@@ -7,7 +7,8 @@ import { chromium, type Browser } from 'playwright-core';
 
 export const chromiumPath = '/usr/bin/chromium';
 
-export const baseChromiumArgs = [
+/** The flags every headless Chromium here needs (no GPU, no network chatter, no first-run UI). */
+export const headlessChromiumArgs = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -17,6 +18,10 @@ export const baseChromiumArgs = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+];
+
+export const baseChromiumArgs = [
+  ...headlessChromiumArgs,
   // Remote audio must play without a click in tests that join through the test hook.
   '--autoplay-policy=no-user-gesture-required',
   // Background tabs of a test browser must not be throttled (several peers share one browser).

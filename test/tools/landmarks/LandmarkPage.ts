@@ -9,16 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
+import { chromiumPath, headlessChromiumArgs } from '../../support/chromium';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const DEFAULT_MODEL_PATH = resolve(REPO_ROOT, '../shared/models/face_landmarker.task');
 const PAGE_DIR = resolve(REPO_ROOT, 'test/tools/landmark-page');
 const WASM_DIR = resolve(REPO_ROOT, 'node_modules/@mediapipe/tasks-vision/wasm');
-
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
@@ -55,7 +51,7 @@ export class LandmarkPage {
     try {
       await build({ root: PAGE_DIR, configFile: false, logLevel: 'warn', build: { outDir: buildDir, emptyOutDir: true, chunkSizeWarningLimit: 4096 } });
       server = await startPageServer(buildDir, resolve(options.modelPath ?? DEFAULT_MODEL_PATH), options.frames);
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      browser = await chromium.launch({ executablePath: chromiumPath, args: headlessChromiumArgs });
       const page = await browser.newPage();
       const self = new LandmarkPage(page, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, browser, server, buildDir);
       await page.route('**/*', (route) => {
