@@ -3,9 +3,10 @@
 #
 # The worker takes ~5 minutes to build on 2 cores, so the binary is cached under
 #   $CACHE_DIR/mediasoup-worker/<key>/mediasoup-worker
-# where <key> hashes the mediasoup version, every file in infra/mediasoup/ and the
-# installed versions of the Debian libraries it links. Change any of those and it
-# rebuilds; `rm -rf $CACHE_DIR/mediasoup-worker` forces a rebuild.
+# where <key> hashes what goes into the binary: the mediasoup version, the meson options,
+# the shim subprojects, the patches, the meson wrapper and the installed versions of the
+# Debian libraries it links. Change any of those and it rebuilds (editing this script alone
+# does not); `rm -rf $CACHE_DIR/mediasoup-worker` forces a rebuild.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/infra/mediasoup"
@@ -14,9 +15,11 @@ CACHE_DIR=${AVATAR_CACHE_DIR:-$HOME/.cache/avatar-call}
 PKG="$ROOT/node_modules/mediasoup"
 TARGET="$PKG/worker/out/Release/mediasoup-worker"
 
+MESON_BUILD_ARGS="-Dms_disable_liburing=true"  # Debian's liburing 2.3 is too old; io_uring is only a speed-up
 version=$(node -p "require('$PKG/package.json').version")
 libs=$(dpkg-query -W -f='${Package}=${Version}\n' libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev | sort)
-key=$( { echo "$version"; echo "$libs"; (cd "$HERE" && find . -type f | sort | xargs sha256sum); } | sha256sum | cut -c1-16)
+key=$( { echo "$version"; echo "$MESON_BUILD_ARGS"; echo "$libs";
+         (cd "$HERE" && find meson subprojects patches -type f | sort | xargs sha256sum); } | sha256sum | cut -c1-16)
 cached="$CACHE_DIR/mediasoup-worker/$key/mediasoup-worker"
 
 if [ -x "$cached" ]; then
@@ -33,7 +36,7 @@ else
     if patch -d "$PKG" -p1 -R --dry-run -s < "$p" >/dev/null 2>&1; then continue; fi  # already applied
     patch -d "$PKG" -p1 --forward -s < "$p"
   done
-  (cd "$PKG" && MEDIASOUP_MESON_VENV="$venv" MESON="$HERE/meson" MESON_ARGS="-Dms_disable_liburing=true" \
+  (cd "$PKG" && MEDIASOUP_MESON_VENV="$venv" MESON="$HERE/meson" MESON_ARGS="$MESON_BUILD_ARGS" \
      PYTHONDONTWRITEBYTECODE=1 without_pip_location_warnings node npm-scripts.mjs worker:build)
   mkdir -p "$(dirname "$cached")"
   cp "$TARGET" "$cached.tmp" && mv "$cached.tmp" "$cached"
