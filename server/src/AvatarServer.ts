@@ -2,6 +2,7 @@
  * The whole server: mediasoup workers, rooms, HTTP (REST, metrics, client) and socket.io
  * signalling. `start()` brings it up on `config.http`; `close()` tears it down in reverse.
  */
+import { existsSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MotionFrame } from '@shared/motion';
@@ -97,6 +98,13 @@ export class AvatarServer {
     const host = ['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     logger.info({ url, workers: workers.workers.map((w) => w.pid) }, 'avatar server listening');
+    if (!existsSync(config.faceLandmarkerModelPath)) {
+      // Calls still work; only avatar mode needs the model, and its panel tells the user.
+      logger.warn(
+        { path: config.faceLandmarkerModelPath },
+        'face landmarker model not found: avatar mode is unavailable until FACE_LANDMARKER_MODEL_PATH names Google\'s face_landmarker.task',
+      );
+    }
     return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, motion, httpServer, url });
   }
 
