@@ -13,7 +13,6 @@ exits non-zero when anything is missing or stale.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -24,20 +23,13 @@ import numpy as np
 from .extractor import EXTRACTOR_VERSION, FaceLandmarkExtractor
 from .track_io import FORMAT, VERSION, LandmarkTrack, load_track
 from .video_io import probe, read_frames, read_image
+from ..files import sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_MEDIA = REPO_ROOT / ".." / "shared" / "media"
 DEFAULT_OUT = REPO_ROOT / "models" / "motion_library"
 VIDEO_EXT = {".mp4", ".mov", ".mkv", ".webm"}
 IMAGE_EXT = {".jpg", ".jpeg", ".png"}
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def sources(media: Path) -> list[Path]:

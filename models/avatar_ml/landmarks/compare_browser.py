@@ -16,7 +16,6 @@ z and facial-transformation-matrix differences, for three configurations measure
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import subprocess
@@ -29,6 +28,7 @@ import numpy as np
 from .browser_landmarks import BrowserLandmarks, read_browser_landmarks
 from .extractor import LM_SIZE, FaceLandmarkExtractor
 from .video_io import read_frames
+from ..files import sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CACHE_DIR = REPO_ROOT / ".data" / "landmarks"
@@ -38,14 +38,6 @@ CONFIGS = {
     "aligned_raw": dict(rotation_aligned=True, smooth=False),
     "square_raw": dict(rotation_aligned=False, smooth=False),
 }
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def find_or_extract_browser(clip: Path, frames: int | None) -> Path:
