@@ -25,7 +25,7 @@ def _ellipse_mask(shape, centre, axes, angle_deg) -> np.ndarray:
     return m > 0
 
 
-def seed_mask(shape: tuple[int, int], px: np.ndarray) -> np.ndarray:
+def seed_mask(shape: tuple[int, int], px: np.ndarray, sure_head: float = 0.0) -> np.ndarray:
     """GrabCut seed labels from landmark pixel coordinates (N,2) at the working resolution."""
     h, w = shape
     seeds = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
@@ -47,6 +47,9 @@ def seed_mask(shape: tuple[int, int], px: np.ndarray) -> np.ndarray:
     body = np.array([neck_top - right * 0.35 * fw, neck_top + right * 0.35 * fw,
                      bottom + right * 1.6 * fw, bottom - right * 1.6 * fw])
     cv2.fillPoly(seeds, [np.round(body).astype(np.int32)], cv2.GC_PR_FGD)
+    if sure_head > 0:
+        sure = _ellipse_mask((h, w), centre + up * 0.1 * fh, (sure_head * fw, sure_head * fh), angle)
+        seeds[sure] = cv2.GC_FGD
     # Sure foreground: the face (slightly eroded) and a neck column.
     face = np.zeros((h, w), np.uint8)
     cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
@@ -58,12 +61,12 @@ def seed_mask(shape: tuple[int, int], px: np.ndarray) -> np.ndarray:
     return seeds
 
 
-def foreground_alpha(src: np.ndarray, src_px: np.ndarray, iterations: int = 4) -> np.ndarray:
+def foreground_alpha(src: np.ndarray, src_px: np.ndarray, iterations: int = 4, sure_head: float = 0.0) -> np.ndarray:
     """(H, W) float32 soft foreground matte of the source (1 = head/hair/body)."""
     h, w = src.shape[:2]
     k = min(1.0, WORK_SIZE / max(h, w))
     small = cv2.resize(src, (int(round(w * k)), int(round(h * k))), interpolation=cv2.INTER_AREA) if k < 1 else src
-    seeds = seed_mask(small.shape[:2], (src_px + 0.5) * k - 0.5)
+    seeds = seed_mask(small.shape[:2], (src_px + 0.5) * k - 0.5, sure_head)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     mask = seeds.copy()
     try:
@@ -83,7 +86,7 @@ def foreground_alpha(src: np.ndarray, src_px: np.ndarray, iterations: int = 4) -
     return cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR) if k < 1 else alpha
 
 
-def background_plate(src: np.ndarray, alpha: np.ndarray, margin_px: int = 6) -> np.ndarray:
+def background_plate(src: np.ndarray, alpha: np.ndarray, margin_px: int = 6, keep_below: float = 0.5) -> np.ndarray:
     """The source with its foreground inpainted (at <= 256 px, upsampled inside the foreground only)."""
     h, w = src.shape[:2]
     hole = (alpha > 0.05).astype(np.uint8)
@@ -96,4 +99,4 @@ def background_plate(src: np.ndarray, alpha: np.ndarray, margin_px: int = 6) -> 
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_CUBIC)
     # The inpainting hole is generous (clean colours to fill from), but the plate keeps the source
     # wherever the source is background, so a head that does not move reproduces the source exactly.
-    return np.where((alpha >= 0.5)[..., None], filled, src)
+    return np.where((alpha >= keep_below)[..., None], filled, src)

@@ -44,8 +44,17 @@ class TeacherConfig:
     # Landmark noise floor (px at 512): per-vertex displacements from the source smaller than this
     # are shrunk towards zero (Wiener-like: d·|d|²/(|d|²+τ²)), so tracker jitter does not shimmer a still face.
     deadzone_px: float = 1.0
+    # The same shrinkage for the head-ring vertices: they sit outside the face, where the rigid fit's
+    # jitter is amplified by the lever arm; small ring motion shimmered still hair (d19: -0.007 SSIM).
+    ring_deadzone_px: float = 8.0
     cubic: bool = False  # bicubic instead of bilinear resampling of the source
     matte: bool = True  # layer the moving foreground over an inpainted, steady background plate
+    # The background plate keeps the source wherever the matte is below this, so the soft matte edge
+    # of a still head composites back to the source instead of a blend with the inpainted fill.
+    plate_keep_below: float = 0.97
+    # Semi-axes (face widths / heights) of a sure-foreground head ellipse in the GrabCut seeds, so hair
+    # next to the face that shares the wall's colours stays with the head (0: off).
+    matte_sure_head: float = 0.55
 
 
 def _triangles(task_path: str | Path | None) -> np.ndarray:
@@ -85,8 +94,8 @@ class TeacherRenderer:
         lum = float(np.median(skin.mean(axis=1))) if len(skin) else 150.0
         self.brightness = float(np.clip(lum / 150.0, 0.4, 1.4))
         if config.matte:
-            self.alpha = foreground_alpha(src, self.src_px)
-            self.background = background_plate(src, self.alpha).astype(np.float32)
+            self.alpha = foreground_alpha(src, self.src_px, sure_head=config.matte_sure_head)
+            self.background = background_plate(src, self.alpha, keep_below=config.plate_keep_below).astype(np.float32)
         self.eye_models, self.plate = build_eye_models(src, self.src_px, self.brightness)
         self.mouth_model = build_mouth_model(src, self.src_px, self.brightness)
 
@@ -148,6 +157,11 @@ class TeacherRenderer:
             dst3 = np.concatenate([dst_px, lm[:, 2:3] * s], axis=1)[:MESH_VERTICES]
             ring_src = ring_vertices(src3, fp.head_ring, fp.head_ring_back, fp.head_ring_chin)
             ring_dst = drive_ring(src3, dst3, ring_src)
+            if self.config.ring_deadzone_px > 0:
+                tau = self.config.ring_deadzone_px * s / 512.0
+                d = ring_dst[:, :2] - ring_src[:, :2]
+                mag2 = np.sum(d * d, axis=1, keepdims=True)
+                ring_dst[:, :2] = ring_src[:, :2] + d * (mag2 / (mag2 + tau * tau))
             mesh_src = np.concatenate([mesh_src, ring_src[:, :2]])
             mesh_dst = np.concatenate([mesh_dst, ring_dst[:, :2]])
             depth = np.concatenate([depth, ring_dst[:, 2]])
