@@ -131,3 +131,24 @@ def test_cli_cross_reenactment_measures_identity_and_akd_against_the_retargeted_
     assert teacher["akd_px"] < m["methods"]["static"]["akd_px"]
     # The render keeps the source's identity, far closer than the driver's own face.
     assert teacher["identity_distance"] < m["methods"]["driver"]["identity_distance"]
+
+
+def test_region_masks_partition_the_crop_and_region_ssim_localises_damage():
+    from avatar_ml.eval.regions import REGIONS, region_masks, region_ssim
+    from avatar_ml.landmarks.canonical_mesh import load_canonical_mesh
+
+    v = load_canonical_mesh().vertices[:, :2]
+    lm = np.zeros((478, 2), np.float32)
+    lm[:468] = (v - v.mean(axis=0)) / np.ptp(v[:, 1]) * np.array([1, -1]) * 120 + 128  # y down, 120 px face
+    lm[468:] = lm[[468 % 468]]  # irises unused here
+    masks = region_masks(lm)
+    stack = np.stack([masks[r] for r in REGIONS]).astype(int)
+    assert np.all(stack.sum(axis=0) == 1)  # every pixel in exactly one region
+    assert all(masks[r].any() for r in REGIONS)
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, (CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    gen = real.copy()
+    gen[masks["hair"]] = 128  # damage only the hair
+    r = region_ssim([gen], [real], [masks])
+    assert r["hair"]["ssim"] < 0.5 < r["face"]["ssim"]
+    assert r["hair"]["loss"] == max(r[k]["loss"] for k in REGIONS)
