@@ -1,7 +1,9 @@
 """Diagnostic: where a model loses SSIM against the real frames, split by face region.
 
     PYTHONPATH=models models/.venv/bin/python -m avatar_ml.eval.regions --clip ../shared/media/d12.mp4 \
-        [--models teacher,warp2d] [--frames 150] [--stride 5]
+        [--clip ...] [--models teacher,warp2d,pkg.module:factory] [--frames 150] [--stride 5]
+
+With several clips it also prints the mean over them (a quick way to compare variants of a model).
 
 Self-reenactment with the harness's own crop policy and SSIM (scikit-image defaults, `full=True` for
 the per-pixel map), averaged per region of the real frame's landmarks: face interior (without mouth and
@@ -76,38 +78,62 @@ def region_ssim(generated: list[np.ndarray], real: list[np.ndarray], masks: list
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    from ..landmarks.extractor import FaceLandmarkExtractor
+def _clip_regions(clip: Path, models: list[str], n_frames: int, stride: int, size: int, extractor) -> dict:
     from ..landmarks.video_io import probe, read_frames
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--clip", type=Path, required=True)
-    ap.add_argument("--models", default="teacher,warp2d")
-    ap.add_argument("--frames", type=int, default=150)
-    ap.add_argument("--stride", type=int, default=5)
-    ap.add_argument("--size", type=int, default=512)
-    a = ap.parse_args(argv)
-    frames = read_frames(a.clip, a.frames)
+    frames = read_frames(clip, n_frames)
     h, w = frames.shape[1:3]
-    track = FaceLandmarkExtractor().track(frames, fps=probe(a.clip).fps, source=str(a.clip))
+    track = extractor.track(frames, fps=probe(clip).fps, source=str(clip))
     if not track.valid[0]:
-        raise SystemExit(f"no face in frame 0 of {a.clip}")
+        raise SystemExit(f"no face in frame 0 of {clip}")
     lm, valid = track.landmarks, track.valid
     boxes = crop_boxes(lm, valid, lm[0], w, h, "follow")
-    idx = [t for t in range(0, len(frames), a.stride) if valid[t]]
+    idx = [t for t in range(0, len(frames), stride) if valid[t]]
     real = [apply_crop(frames[t], boxes, t) for t in idx]
     masks = [region_masks(boxes.to_crop(lm[t, :, :2] * np.array([w, h]), t)) for t in idx]
-    print(f"{a.clip.name}: {len(idx)} frames (every {a.stride}th); region SSIM (area, loss = area x (1 - SSIM))")
-    for name in a.models.split(","):
-        avatar = resolve_model(name).factory(frames[0], lm[0], a.size)
+    out = {"frames": len(idx)}
+    for name in models:
+        avatar = resolve_model(name).factory(frames[0], lm[0], size)
         gen = []
         for t in idx:
             f = avatar.render(lm[t][None])[0]
             f = f if f.shape[0] == h else cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA)
             gen.append(apply_crop(f, boxes, t))
-        r = region_ssim(gen, real, masks)
-        print(f"  {name:10s} SSIM {r['ssim']:.4f}  " + "  ".join(
-            f"{k} {r[k]['ssim']:.3f} ({r[k]['area']:.2f}, {r[k]['loss']:.3f})" for k in REGIONS))
+        out[name] = region_ssim(gen, real, masks)
+    return out
+
+
+def _row(name: str, r: dict) -> str:
+    return f"  {name:10s} SSIM {r['ssim']:.4f}  " + "  ".join(
+        f"{k} {r[k]['ssim']:.3f} ({r[k]['area']:.2f}, {r[k]['loss']:.3f})" for k in REGIONS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..landmarks.extractor import FaceLandmarkExtractor
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--clip", type=Path, action="append", required=True, help="repeat for several clips")
+    ap.add_argument("--models", default="teacher,warp2d", help="comma-separated names or module:factory")
+    ap.add_argument("--frames", type=int, default=150)
+    ap.add_argument("--stride", type=int, default=5)
+    ap.add_argument("--size", type=int, default=512)
+    a = ap.parse_args(argv)
+    models = a.models.split(",")
+    extractor = FaceLandmarkExtractor()
+    per_clip = []
+    for clip in a.clip:
+        r = _clip_regions(clip, models, a.frames, a.stride, a.size, extractor)
+        per_clip.append(r)
+        print(f"{clip.name}: {r['frames']} frames (every {a.stride}th); region SSIM (area, loss = area x (1 - SSIM))")
+        for name in models:
+            print(_row(name, r[name]), flush=True)
+    if len(per_clip) > 1:
+        print(f"mean of {len(per_clip)} clips:")
+        for name in models:
+            mean = {"ssim": float(np.mean([r[name]["ssim"] for r in per_clip]))}
+            for k in REGIONS:
+                mean[k] = {q: float(np.nanmean([r[name][k][q] for r in per_clip])) for q in ("ssim", "area", "loss")}
+            print(_row(name, mean))
 
 
 if __name__ == "__main__":
