@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -152,3 +153,23 @@ def test_region_masks_partition_the_crop_and_region_ssim_localises_damage():
     r = region_ssim([gen], [real], [masks])
     assert r["hair"]["ssim"] < 0.5 < r["face"]["ssim"]
     assert r["hair"]["loss"] == max(r[k]["loss"] for k in REGIONS)
+
+
+def test_ceiling_recovers_a_known_shift_and_its_follow_fraction():
+    from avatar_ml.eval.ceiling import follow_fraction, true_backward_flow, warp_by_flow
+
+    rng = np.random.default_rng(1)
+    base = cv2.GaussianBlur(rng.integers(0, 256, (160, 160, 3), dtype=np.uint8), (0, 0), 2.0)
+    source = base[20:148, 20:148]
+    moved = base[24:152, 17:145]  # frame t shows the scene shifted: pixel p of t is p + (-3, +4) in source
+    flow = true_backward_flow(moved, source)
+    inner = (slice(16, -16), slice(16, -16))
+    assert np.allclose(np.median(flow[inner].reshape(-1, 2), axis=0), [-3, 4], atol=0.25)
+    assert ssim(warp_by_flow(source, flow)[inner], moved[inner]) > 0.95
+    mask = np.zeros(flow.shape[:2], bool)
+    mask[inner] = True
+    rigid = np.zeros_like(flow)
+    rigid[...] = (-3, 4)
+    assert follow_fraction(flow, rigid, mask) == pytest.approx(1.0, abs=0.08)
+    assert follow_fraction(np.zeros_like(flow), rigid, mask) == 0.0
+    assert math.isnan(follow_fraction(flow, np.zeros_like(flow), mask))
