@@ -7,7 +7,6 @@ import { fuzzMessage } from '@shared/motion/motionFuzz';
 import { seededRandom } from '@shared/seededRandom';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import type { App } from '../App';
-import { FaceTracker } from '../tracking/FaceTracker';
 import { AvatarMode } from './AvatarMode';
 import type { MotionUplink, UplinkCounters } from './MotionUplink';
 
@@ -66,7 +65,9 @@ export function installAvatarMode(app: App): void {
 
   app.on('sessionstarted', ({ session, view, localMedia }) => {
     mode?.close();
-    const current = new AvatarMode({ session, view, localMedia, createTracker: () => FaceTracker.create() });
+    // MediaPipe's JS loads only when avatar mode is first turned on (a separate chunk).
+    const createTracker = async () => (await import('../tracking/FaceTracker')).FaceTracker.create();
+    const current = new AvatarMode({ session, view, localMedia, createTracker });
     mode = current;
     current.on('error', (error) => console.error('avatar mode failed', error));
     current.on('uplink', (uplink) => {
