@@ -146,3 +146,27 @@ def test_small_rigid_jitter_leaves_the_hair_still(teacher, d10):
     around &= ~face
     diff = np.abs(still.astype(np.int16) - moved.astype(np.int16)).mean(axis=2)
     assert diff[around].mean() < 0.22  # without the ring deadzone: 0.31
+
+
+def _rot_y(deg: float) -> np.ndarray:
+    a = np.radians(deg)
+    return np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+
+
+def test_skull_plane_map_keeps_the_rotation_centre_of_a_turning_head_in_place():
+    """A head turning (yaw) about an axis `depth` behind its face: the face landmarks slide sideways,
+    but the skull plane through that axis only foreshortens, so its centre stays put; a translation
+    of the whole head moves the plane with it."""
+    from avatar_ml.teacher.flow import skull_plane_map
+
+    rng = np.random.default_rng(1)
+    src3 = rng.uniform(-100, 100, (468, 3)) * np.array([1.0, 1.0, 0.3]) + np.array([256.0, 256.0, 0.0])
+    depth = 60.0
+    axis = src3.mean(axis=0) + np.array([0.0, 0.0, depth])  # the head's centre, behind the face
+    dst3 = (src3 - axis) @ _rot_y(20).T + axis
+    assert np.abs(dst3[:, 0] - src3[:, 0]).mean() > 10  # the face itself slides sideways
+    m = skull_plane_map(src3, dst3, depth)
+    centre = m[:, :2] @ axis[:2] + m[:, 2]
+    assert np.allclose(centre, axis[:2], atol=1e-3)
+    moved = skull_plane_map(src3, src3 + np.array([7.0, -3.0, 5.0]), depth)
+    assert np.allclose(moved, [[1, 0, -7.0], [0, 1, 3.0]], atol=1e-6)  # backward map of a shift

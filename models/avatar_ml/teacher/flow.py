@@ -5,11 +5,15 @@ Outside the face the backward displacement is the sum of
 - the face boundary's own motion (normalised convolution of the displacements on a thin ring just
   inside the face boundary), fading within `seam_fade` face heights — this keeps the field
   continuous at the boundary (no seam), and
-- the rigid head motion (a 2D similarity fitted on skull-fixed landmarks: forehead, temples, nose
-  bridge, eye corners). Its weight is 1 within a held distance of the face that depends on the
-  direction from the head centre (`hold_up` above the head, `hold_side` at the sides, `hold_down`
-  below the chin: the neck does not turn with the head and jaw opening must not drag it), falls
-  off beyond it as a Gaussian of width `falloff`, and fades with height between `carry_top` and
+- the rigid head motion: the 3D similarity fitted on skull-fixed landmarks (forehead, temples, nose
+  bridge, eye corners; MediaPipe z) as it moves a plane `skull_depth` face heights behind the face,
+  near the head's centre of rotation (a 2D similarity on the same landmarks when `skull_depth` < 0 or
+  no source depth is given). Seen on the face surface, a turn (yaw) shifts the landmarks sideways
+  while the head's outline and the hair on it barely move; on the deeper plane a turn only
+  foreshortens, and a nod, tilt or sway still carries the hair. Its weight is 1 within a held
+  distance of the face that depends on the direction from the head centre (`hold_up` above the
+  head, `hold_side` at the sides, `hold_down` below the chin: the neck does not turn with the head
+  and jaw opening must not drag it), falls off beyond it as a Gaussian of width `falloff`, and fades with height between `carry_top` and
   `carry_bottom` (long hair hangs from the skull; below the ears it does not swing with the head).
 The renderer layers this moving foreground over a steady background plate (matting.py), so the
 field may be generous where the matte says "background". Values were chosen by ablation on
@@ -47,6 +51,11 @@ class FlowParams:
     head_ring_chin: float = 0.3  # relative ring width at the chin
     affine: bool = False  # rigid head motion as a 2D affine (foreshortening) instead of a similarity
     seam: float = 2.0  # px feather between mesh warp and exterior field at the face boundary
+    # The skull's rigid motion is the 3D head motion (Umeyama on skull-fixed landmarks) seen on a plane
+    # this far (face heights) behind the face mesh's mean depth, near the head's centre of rotation: a
+    # turning head slides its face landmarks sideways, but not its outline and the hair on it. < 0: a
+    # 2D fit on the face landmarks (also used when no source depth is given).
+    skull_depth: float = 0.3
 
 
 def _gauss(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -70,6 +79,19 @@ def affine_fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ah = np.concatenate([a, np.ones((len(a), 1))], axis=1)
     x, *_ = np.linalg.lstsq(ah, b, rcond=None)
     return x.T
+
+
+def skull_plane_map(src3: np.ndarray, dst3: np.ndarray, depth: float) -> np.ndarray:
+    """(2, 3) backward map (output pixel → source pixel) of the image-parallel plane through the head's
+    centre (`depth` pixels behind the source face mesh's mean, moved by the 3D similarity fitted on
+    skull-fixed landmarks), every output pixel taken to lie on that plane."""
+    from .head_ring import umeyama
+
+    s, r, t = umeyama(src3[RIGID_LANDMARKS], dst3[RIGID_LANDMARKS])
+    centre = src3[:468].mean(axis=0) + np.array([0.0, 0.0, depth])
+    z = float((s * r @ centre + t)[2])  # the centre's driven depth
+    rt = r.T / max(s, 1e-9)  # src = R^T (p - t) / s
+    return np.concatenate([rt[:2, :2], (rt[:2, 2] * z - rt[:2] @ t)[:, None]], axis=1)
 
 
 def exterior_displacement(
@@ -125,12 +147,14 @@ def mesh_backward_map(
     src_scale: float,
     face_height: float,
     params: FlowParams = FlowParams(),
+    src_depth: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Backward map (H, W, 2) float32 into the source image and the face coverage mask (H, W) bool.
 
     src_px: (468, 2) source pixel coords of the canonical-mesh vertices; dst_px: (468, 2) output
     pixel coords; src_scale converts source pixels into output pixels (out_size / source_size) so
-    displacements share one frame.
+    displacements share one frame. dst_depth / src_depth: per-vertex depths (larger = farther, in
+    output / source pixels); with both, the exterior's rigid motion is the 3D skull-plane map.
     """
     h, w = out_size
     ids = triangle_id_map(dst_px, triangles, (h, w), dst_depth)
@@ -139,8 +163,13 @@ def mesh_backward_map(
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
     grid = np.stack([gx, gy], axis=-1)
     disp = src_map * src_scale - grid
-    fit = affine_fit if params.affine else similarity_fit
-    rigid = fit(dst_px[RIGID_LANDMARKS], src_px[RIGID_LANDMARKS] * src_scale)
+    if params.skull_depth >= 0 and src_depth is not None and dst_depth is not None:
+        src3 = np.concatenate([src_px[:468] * src_scale, src_depth[:468, None] * src_scale], axis=1)
+        dst3 = np.concatenate([dst_px[:468], dst_depth[:468, None]], axis=1)
+        rigid = skull_plane_map(src3, dst3, params.skull_depth * face_height)
+    else:
+        fit = affine_fit if params.affine else similarity_fit
+        rigid = fit(dst_px[RIGID_LANDMARKS], src_px[RIGID_LANDMARKS] * src_scale)
     centre = dst_px[:468].mean(axis=0)
     up = dst_px[10] - dst_px[152]
     up = up / max(float(np.linalg.norm(up)), 1e-6)

@@ -166,7 +166,8 @@ class TeacherRenderer:
             mesh_dst = np.concatenate([mesh_dst, ring_dst[:, :2]])
             depth = np.concatenate([depth, ring_dst[:, 2]])
             triangles = np.concatenate([triangles, ring_triangles(MESH_VERTICES)])
-        m, _ = mesh_backward_map(mesh_src, mesh_dst, depth, triangles, (s, s), 1.0, face_h, fp)
+        m, _ = mesh_backward_map(mesh_src, mesh_dst, depth, triangles, (s, s), 1.0, face_h, fp,
+                                 src_depth=self.source_landmarks[:MESH_VERTICES, 2] * s)
         mx, my = m[..., 0], m[..., 1]
         interp = cv2.INTER_CUBIC if self.config.cubic else cv2.INTER_LINEAR
         out = cv2.remap(self.source, mx, my, interp, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
