@@ -11,7 +11,14 @@ from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
 from avatar_ml.landmarks.video_io import read_frames
 from avatar_ml.teacher import TeacherConfig, TeacherRenderer
 from avatar_ml.teacher.raster import triangle_id_map
-from avatar_ml.teacher.topology import EYES, LIPS_INNER, mouth_opening
+from avatar_ml.teacher.topology import (
+    EYES,
+    FACE_OVAL,
+    LEFT_EYE_UPPER_FOLD,
+    LIPS_INNER,
+    RIGHT_EYE_UPPER_FOLD,
+    mouth_opening,
+)
 
 MEDIA = Path(__file__).resolve().parents[2] / ".." / "shared" / "media"
 
@@ -170,3 +177,76 @@ def test_skull_plane_map_keeps_the_rotation_centre_of_a_turning_head_in_place():
     assert np.allclose(centre, axis[:2], atol=1e-3)
     moved = skull_plane_map(src3, src3 + np.array([7.0, -3.0, 5.0]), depth)
     assert np.allclose(moved, [[1, 0, -7.0], [0, 1, 3.0]], atol=1e-6)  # backward map of a shift
+
+
+def test_the_sclera_plate_shows_white_where_the_iris_was(teacher, d10):
+    """An iris that moves away must uncover sclera, not the grey lid shadow an inpaint drags in."""
+    src, lm, _ = d10
+    src512 = cv2.resize(src, (512, 512), interpolation=cv2.INTER_AREA)
+    for (contour, *_rest, centre, ring), model in zip(EYES, teacher.eye_models):
+        assert model.open
+        c = lm[centre, :2] * 512 - 0.5
+        r = np.mean(np.linalg.norm(lm[ring, :2] * 512 - 0.5 - c, axis=1))
+        disk = np.hypot(*(np.mgrid[0:512, 0:512][::-1] - c[:, None, None])) < 0.8 * r
+        lum = lambda img: float(img[disk].astype(np.float32).mean())
+        assert lum(teacher.plate) > lum(src512) + 40  # the dark iris is gone
+        assert abs(lum(teacher.plate) - float(model.sclera_color.mean())) < 12  # ... replaced by sclera
+
+
+def test_a_nearly_shut_eye_takes_the_skin_around_it_and_a_lash_line(teacher, d10):
+    """The lid band is repainted with the skin around it (a flat source lid colour showed as a grey
+    oval), and the sliver left between the lids reads as one continuous lash line."""
+    _, lm, _ = d10
+    blink = lm.copy()
+    for contour, *_ in EYES:
+        up, lo = contour[1:8], contour[9:16][::-1]
+        blink[up, 1] += 0.85 * (blink[lo, 1] - blink[up, 1])  # 15 % of the opening left
+    g = teacher.render(blink).astype(np.float32).mean(axis=2)
+    lid_gap, lash = [], []
+    for (contour, *_rest, centre, ring), folds in zip(EYES, (RIGHT_EYE_UPPER_FOLD, LEFT_EYE_UPPER_FOLD)):
+        lid = _poly_mask(np.concatenate([lm[contour[:9], :2], lm[folds[::-1], :2]]) * 512 - 0.5, 512)
+        eye_w = float(np.linalg.norm(lm[contour[0], :2] - lm[contour[8], :2]) * 512)
+        near = cv2.dilate(lid.astype(np.uint8), np.ones((int(eye_w * 0.3) | 1,) * 2, np.uint8)) > 0
+        above = near & ~lid & (np.mgrid[0:512, 0:512][0] < lm[centre, 1] * 512 - 0.5)
+        skin = float(np.percentile(g[above], 75))
+        lid_gap.append(abs(float(np.median(g[lid])) - skin))
+        c = blink[centre, :2] * 512 - 0.5
+        cols = [int(round(c[0] + dx * eye_w)) for dx in (-0.2, -0.1, 0.0, 0.1, 0.2)]
+        lash.append(np.mean([g[int(c[1]) - 6 : int(c[1]) + 7, x].min() for x in cols]) / skin)
+    assert np.mean(lid_gap) < 10.5  # before: 14 (a darker, greyer patch)
+    assert np.mean(lash) < 0.37  # before: 0.43 (a squeezed sclera and iris, lighter and patchy)
+
+
+def test_an_open_mouth_is_a_shade_of_the_lips_without_a_grey_ring(teacher, d10):
+    _, lm, lm_open = d10
+    img = teacher.render(lm_open).astype(np.float32)
+    inner = _poly_mask(lm_open[LIPS_INNER, :2] * 512 - 0.5, 512)
+    core = cv2.erode(inner.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    lip = teacher.mouth_model.lip
+    mean = img[core].mean(axis=0)
+    assert 0.5 * lip.mean() < mean.mean() < 0.9 * lip.mean()  # dark, but not black (before: 0.41)
+    assert mean[0] > 1.4 * mean[2]  # reddish, like the lips
+    # Along the lower inner lip (the old half-pixel lower-teeth band) nothing is brighter than the lips.
+    edge = inner & ~(cv2.erode(inner.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    below = edge & (np.mgrid[0:512, 0:512][0] > lm_open[[13, 14], 1].mean() * 512)
+    assert np.percentile(img[below].mean(axis=1), 90) < lip.mean() * 0.95  # before: 1.09 (a grey ring)
+
+
+def test_small_head_jitter_moves_the_face_but_not_what_is_around_it(d10):
+    """The exterior's rigid deadzone: a 2 px shift of every landmark moves the face with the landmarks,
+    while hair and neck stay put; with the deadzone off they move with it."""
+    src, lm, _ = d10
+    shifted = lm.copy()
+    shifted[:, 0] += 2.0 / 512
+    face = _poly_mask(lm[FACE_OVAL, :2] * 512 - 0.5, 512)
+    inner_face = cv2.erode(face.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+    around = (cv2.dilate(face.astype(np.uint8), np.ones((81, 81), np.uint8)) > 0) & ~(
+        cv2.dilate(face.astype(np.uint8), np.ones((21, 21), np.uint8)) > 0)
+    diffs = {}
+    for tau in (0.0, 3.0):
+        t = TeacherRenderer.create(src, lm, config=TeacherConfig(out_size=512, rigid_deadzone_px=tau))
+        a, b = t.render(lm).astype(np.int16), t.render(shifted).astype(np.int16)
+        d = np.abs(a - b).mean(axis=2)
+        diffs[tau] = (float(d[inner_face].mean()), float(d[around].mean()))
+    assert diffs[3.0][0] > 0.9 * diffs[0.0][0]  # the face moves as before
+    assert diffs[3.0][1] < 0.5 * diffs[0.0][1]  # the hair around it holds still

@@ -1,9 +1,12 @@
 """Eye interiors: the eyeball is re-synthesised inside the driven lid contour so that blinks close
 it and the iris follows the iris landmarks (gaze), whatever the source eye was doing.
 
-Onboarding (once per source) builds, per eye, a sclera plate (the source with the iris inpainted)
-and an iris sprite (visible source iris pixels, completed by the iris's own radial colour profile
-where the lid hid it). A closed source eye gets a synthetic sclera and iris instead.
+Onboarding (once per source) builds, per eye, a sclera plate (the source with the iris inpainted,
+the hole pulled towards the colour of the brighter visible sclera, so an iris that moves away leaves
+white, not the lid shadow Telea drags in) and an iris sprite (visible source iris pixels, completed
+by the iris's own radial colour profile where the lid hid it). A closed source eye gets a synthetic
+sclera and iris instead. A closing eye's lid band is repainted with the skin around it and its
+sliver between the lids turns into the lash line.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from .topology import EYE_FOLDS, EYES, eye_opening
 
 OPEN_THRESHOLD = 0.16  # lid gap / eye width above which a source eye counts as open
 _BINS = 12
+SCLERA_PERCENTILE = 75.0  # sclera colour: median of the visible eye pixels beside the iris at least this bright
+SCLERA_FILL = 1.0  # how far the inpainted iris hole of the sclera plate is pulled towards that colour
+LASH_CLOSE = 1.0  # how far a nearly shut eye's sliver turns into the lash colour
+SKIN_PERCENTILE = 40.0  # a repainted lid takes the colour of the surrounding pixels at least this bright
 
 
 @dataclass
@@ -64,6 +71,7 @@ def build_eye_models(src: np.ndarray, src_px: np.ndarray, brightness: float) -> 
     h, w = src.shape[:2]
     inpaint_mask = np.zeros((h, w), np.uint8)
     models: list[EyeModel] = []
+    fills = []
     for contour, *_rest, centre, ring in EYES:
         eye_idx = len(models)
         c, r = _iris_geometry(src_px, centre, ring)
@@ -95,7 +103,11 @@ def build_eye_models(src: np.ndarray, src_px: np.ndarray, brightness: float) -> 
             cv2.circle(inpaint_mask, (int(round(c[0])), int(round(c[1]))), int(np.ceil(r * 1.15)), 255, -1)
             ring_px = poly & ~(np.hypot(*(np.mgrid[0:h, 0:w][::-1] - c[:, None, None])) <= r * 1.2)
             if ring_px.sum() > 5:
-                sclera = np.median(src[ring_px].astype(np.float32), axis=0)
+                vis_sclera = src[ring_px].astype(np.float32)
+                lum = vis_sclera.mean(axis=1)
+                # The brighter part of what shows beside the iris: lash and lid shadows are not sclera.
+                sclera = np.median(vis_sclera[lum >= np.percentile(lum, SCLERA_PERCENTILE)], axis=0)
+            fills.append((c, r, sclera))
         else:
             iris = np.array([80, 60, 48], np.float32) * brightness
             sprite = np.where(
@@ -105,6 +117,16 @@ def build_eye_models(src: np.ndarray, src_px: np.ndarray, brightness: float) -> 
         models.append(EyeModel(is_open, sprite.astype(np.float32), r, sclera.astype(np.float32), gaze_offset(src_px, eye_idx),
                                float(eye_opening(src_px, eye_idx)), lid_color, lash_color))
     plate = cv2.inpaint(src, inpaint_mask, 3, cv2.INPAINT_TELEA) if inpaint_mask.any() else src.copy()
+    if fills and SCLERA_FILL > 0:
+        # Telea fills the iris hole from its border, lashes and lid shadow included (a grey, dirty
+        # sclera once the iris moves away): blend the hole towards the visible sclera's colour.
+        plate = plate.astype(np.float32)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        for c, r, sclera in fills:
+            disk = np.clip(r * 1.15 + 0.5 - np.hypot(xx - c[0], yy - c[1]), 0.0, 1.0)
+            k = (SCLERA_FILL * disk)[..., None]
+            plate = plate * (1 - k) + sclera[None, None] * k
+        plate = np.clip(plate + 0.5, 0, 255).astype(np.uint8)
     return models, plate
 
 
@@ -146,7 +168,19 @@ def composite_lids(out: np.ndarray, dst_px: np.ndarray, models: list[EyeModel]) 
         origin = np.array([x0, y0], np.float32)
         m = cv2.GaussianBlur(_polygon_mask(band - origin, (y1 - y0, x1 - x0)), (0, 0), 0.8)
         region = out[y0:y1, x0:x1]
-        skin = 0.35 * region + 0.65 * model.lid_color[None, None]
+        # Lid skin = the skin around the band in this frame (normalised convolution of what lies outside
+        # the band and the eye), so the repainted lid takes its surroundings' colour and shading; the
+        # source's lid colour only where nothing is near (a flat patch of it showed as a grey oval).
+        eye_m = _polygon_mask(dst_px[EYES[eye_idx][0]] - origin, (y1 - y0, x1 - x0))
+        keep = np.clip(1.0 - cv2.dilate(np.maximum(m, eye_m), np.ones((3, 3), np.uint8)), 0.0, 1.0)
+        lum = region.mean(axis=2)
+        if (keep > 0.5).sum() > 10:  # skin only: lashes, liner and brows around the band are not lid skin
+            keep = keep * (lum >= np.percentile(lum[keep > 0.5], SKIN_PERCENTILE))
+        sig = max(float(np.linalg.norm(band[0] - band[8])) * 0.2, 1.0)
+        num = cv2.GaussianBlur(region * keep[..., None], (0, 0), sig, borderType=cv2.BORDER_REPLICATE)
+        den = cv2.GaussianBlur(keep, (0, 0), sig, borderType=cv2.BORDER_REPLICATE)[..., None]
+        lid_color = np.where(den > 0.05, num / np.maximum(den, 1e-3), model.lid_color[None, None])
+        skin = 0.35 * region + 0.65 * lid_color
         region[:] = region * (1 - k * m[..., None]) + skin * (k * m[..., None])
         lid = dst_px[EYES[eye_idx][0][:9]] - origin
         eye_w = float(np.linalg.norm(lid[0] - lid[-1]))
@@ -207,6 +241,11 @@ def composite_eyes(
             top = np.interp(xx, *_upper_curve(local))
             shadow = 1.0 - 0.25 * np.exp(-np.maximum(yy - top, 0) / max(r * 0.35, 0.5))
             eye = eye * shadow[..., None]
+        if model.open:
+            # Nearly shut, the sliver between the lids is lashes, not a squeezed sclera and iris.
+            closure = 1.0 - float(eye_opening(dst_px, eye_idx)) / max(model.opening, 1e-6)
+            shut = LASH_CLOSE * float(np.clip((closure - 0.5) / 0.3, 0.0, 1.0))
+            eye = eye * (1 - shut) + model.lash_color[None, None] * shut
         mm = m[..., None] * weight
         out[y0:y1, x0:x1] = out[y0:y1, x0:x1] * (1 - mm) + eye * mm
 

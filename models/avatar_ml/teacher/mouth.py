@@ -2,9 +2,10 @@
 
 Inside the driven inner-lip contour, in a frame aligned with the mouth corners, each pixel gets a
 vertical coordinate t (0 at the upper inner lip, 1 at the lower) and a horizontal one u (-1..1
-between the corners). From those: a dark cavity darker at the back and the corners, an upper teeth
-band under the upper lip (height grows with the opening up to a real tooth's height), a thinner
-lower teeth band when wide open, and a tongue shaded from the lip colour rising from the bottom.
+between the corners). From those: a dark pink cavity (a shade of the lip colour) darker in the
+middle, an upper teeth band under the upper lip (height grows with the opening up to a real tooth's
+height), optionally a thinner lower teeth band when wide open, and a tongue shaded from the lip
+colour rising from the bottom.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from .topology import (
 
 @dataclass(frozen=True)
 class MouthStyle:
-    cavity: float = 0.3  # cavity brightness relative to the lip colour
+    # Cavity brightness relative to the lip colour. Real open mouths (d10, d12, d18) are a dark pink,
+    # about 0.5-0.8 of the lip colour, not black: 0.3 read as a hole.
+    cavity: float = 0.5
     upper_teeth: float = 0.07  # max upper-teeth height (mouth widths)
     upper_teeth_gap: float = 0.45  # ... and at most this fraction of the gap
-    lower_teeth: float = 0.06
+    lower_teeth: float = 0.0  # lower teeth band (mouth widths; 0: none, they are rarely seen and drew a grey ring)
     teeth_gain: float = 0.8
-    tongue: float = 0.45  # tongue height (fraction of the gap)
+    tongue: float = 0.65  # tongue height (fraction of the gap)
     ramp_start: float = 0.02  # synthesis starts when the driven opening exceeds the source's by this
     ramp: float = 0.08  # ... and is complete this much later
 
@@ -120,8 +123,9 @@ def composite_mouth(out: np.ndarray, dst_px: np.ndarray, model: MouthModel, styl
     upper_h = np.minimum(style.upper_teeth * px_per_width, style.upper_teeth_gap * gap)
     lower_h = np.minimum(style.lower_teeth * px_per_width, np.maximum(0.25 * gap - 0.02 * px_per_width, 0))
     shade = np.clip(1.0 - 0.75 * np.square(u), 0.25, 1.0)[..., None]
-    in_upper = (v - vu >= -0.5) & (v - vu < upper_h) & (np.abs(u) < 0.85)
-    in_lower = (vl - v >= -0.5) & (vl - v < lower_h) & (np.abs(u) < 0.7)
+    # (A band of zero height draws nothing: the half-pixel allowance under the lip is only for a real band.)
+    in_upper = (v - vu >= -0.5) & (v - vu < upper_h) & (upper_h > 0) & (np.abs(u) < 0.85)
+    in_lower = (vl - v >= -0.5) & (vl - v < lower_h) & (lower_h > 0) & (np.abs(u) < 0.7)
     img = np.where(in_upper[..., None], model.teeth * style.teeth_gain * shade, img)
     img = np.where(in_lower[..., None], model.teeth * 0.8 * style.teeth_gain * shade, img)
     img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), sigmaX=max(width / 120, 0.6))

@@ -3,6 +3,9 @@
 Pipeline per frame (all at the output resolution, source resampled once at onboarding):
 1. backward warp field: depth-ordered canonical-mesh warp inside the face, smooth decaying
    displacement outside it (hair, neck, shoulders follow; far background stays) — `flow.py`;
+   outside the face oval the field comes from landmarks whose small rigid head motion is shrunk
+   towards zero (`rigid_deadzone_px`), so pose jitter does not shimmer still hair, while the face
+   itself follows the landmarks fully; the two fields are blended over a feathered face-oval mask;
 2. the source and its iris-free sclera plate are resampled through that field;
    the moving foreground (GrabCut matte of head, hair, body) is layered over an inpainted
    background plate, so the background stays put and uncovered areas show background — `matting.py`;
@@ -20,11 +23,12 @@ import cv2
 import numpy as np
 
 from .eyes import build_eye_models, composite_eyes, composite_lids
-from .flow import FlowParams, mesh_backward_map
+from .flow import RIGID_LANDMARKS, FlowParams, mesh_backward_map, similarity_fit
 from .head_ring import drive_ring, ring_triangles, ring_vertices
 from .matting import background_plate, foreground_alpha
 from .mouth import MouthStyle, build_mouth_model, composite_mouth
 from .restore import restore_source
+from .topology import FACE_OVAL
 
 LANDMARK_COUNT = 478
 MESH_VERTICES = 468
@@ -44,6 +48,13 @@ class TeacherConfig:
     # Landmark noise floor (px at 512): per-vertex displacements from the source smaller than this
     # are shrunk towards zero (Wiener-like: d·|d|²/(|d|²+τ²)), so tracker jitter does not shimmer a still face.
     deadzone_px: float = 1.0
+    # The same shrinkage for the head's rigid motion as a whole (2D similarity on skull-fixed landmarks,
+    # RMS displacement over the mesh), for everything outside the face oval only: hair, neck and the
+    # head ring hold still under tracker jitter of the head pose, while the face itself keeps the full
+    # motion (eyes and mouth must land where the landmarks are). The two backward maps are blended
+    # over a feathered face-oval mask (0: off, one map).
+    rigid_deadzone_px: float = 3.0
+    rigid_deadzone_feather: float = 0.01  # blend width at the face oval (face heights)
     # The same shrinkage for the head-ring vertices: they sit outside the face, where the rigid fit's
     # jitter is amplified by the lever arm; small ring motion shimmered still hair (d19: -0.007 SSIM).
     ring_deadzone_px: float = 8.0
@@ -138,15 +149,9 @@ class TeacherRenderer:
             return self._render_one(_check_landmarks(driving, "driving landmarks"))
         return np.stack([self._render_one(_check_landmarks(d, f"driving landmarks [{i}]")) for i, d in enumerate(driving)])
 
-    def _render_one(self, lm: np.ndarray) -> np.ndarray:
+    def _backward_map(self, dst_px: np.ndarray, lm: np.ndarray, face_h: float) -> np.ndarray:
+        """(S, S, 2) backward map into the source for driven pixel landmarks (mesh, head ring, exterior)."""
         s = self.config.out_size
-        dst_px = self._to_px(lm)
-        if self.config.deadzone_px > 0:
-            tau = self.config.deadzone_px * s / 512.0
-            d = dst_px - self.src_px
-            mag2 = np.sum(d * d, axis=1, keepdims=True)
-            dst_px = self.src_px + d * (mag2 / (mag2 + tau * tau))  # ~0 below tau, ~identity well above
-        face_h = float(np.linalg.norm(dst_px[10] - dst_px[152]))
         mesh_src = self.src_px[:MESH_VERTICES]
         mesh_dst = dst_px[:MESH_VERTICES]
         depth = lm[:MESH_VERTICES, 2] * s
@@ -168,6 +173,30 @@ class TeacherRenderer:
             triangles = np.concatenate([triangles, ring_triangles(MESH_VERTICES)])
         m, _ = mesh_backward_map(mesh_src, mesh_dst, depth, triangles, (s, s), 1.0, face_h, fp,
                                  src_depth=self.source_landmarks[:MESH_VERTICES, 2] * s)
+        return m
+
+    def _render_one(self, lm: np.ndarray) -> np.ndarray:
+        s = self.config.out_size
+        dst_px = self._to_px(lm)
+        if self.config.deadzone_px > 0:
+            tau = self.config.deadzone_px * s / 512.0
+            d = dst_px - self.src_px
+            mag2 = np.sum(d * d, axis=1, keepdims=True)
+            dst_px = self.src_px + d * (mag2 / (mag2 + tau * tau))  # ~0 below tau, ~identity well above
+        face_h = float(np.linalg.norm(dst_px[10] - dst_px[152]))
+        m = self._backward_map(dst_px, lm, face_h)
+        if self.config.rigid_deadzone_px > 0:
+            tau = self.config.rigid_deadzone_px * s / 512.0
+            sim = similarity_fit(self.src_px[RIGID_LANDMARKS], dst_px[RIGID_LANDMARKS])
+            d = self.src_px @ sim[:, :2].T + sim[:, 2] - self.src_px  # the rigid part of the motion
+            mag2 = float(np.mean(np.sum(d[:MESH_VERTICES] ** 2, axis=1)))
+            if mag2 < 100 * tau * tau:  # a large motion is kept as it is (shrink < 1%)
+                still = dst_px - d * (tau * tau / (mag2 + tau * tau))  # rigid part scaled by |d|²/(|d|²+τ²)
+                m_ext = self._backward_map(still, lm, face_h)
+                face = np.zeros((s, s), np.uint8)
+                cv2.fillPoly(face, [np.round(dst_px[FACE_OVAL] * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+                face = cv2.GaussianBlur(face.astype(np.float32) / 255.0, (0, 0), max(self.config.rigid_deadzone_feather * face_h, 0.5))
+                m = m_ext + (m - m_ext) * face[..., None]
         mx, my = m[..., 0], m[..., 1]
         interp = cv2.INTER_CUBIC if self.config.cubic else cv2.INTER_LINEAR
         out = cv2.remap(self.source, mx, my, interp, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
