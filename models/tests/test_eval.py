@@ -173,3 +173,19 @@ def test_ceiling_recovers_a_known_shift_and_its_follow_fraction():
     assert follow_fraction(flow, rigid, mask) == pytest.approx(1.0, abs=0.08)
     assert follow_fraction(np.zeros_like(flow), rigid, mask) == 0.0
     assert math.isnan(follow_fraction(flow, np.zeros_like(flow), mask))
+
+
+def test_contact_sheet_stacks_one_labelled_frame_per_clip(tmp_path):
+    from avatar_ml.eval.contact_sheet import main as contact_sheet
+    from avatar_ml.landmarks.video_io import read_image, write_video
+
+    for name, level in (("clipA", 60), ("clipB", 180), ("cross_clipA_by_clipB", 120)):
+        d = tmp_path / name
+        d.mkdir()
+        write_video(d / "side_by_side.mp4", [np.full((64, 128, 3), level, np.uint8)] * 4, fps=25)
+        metrics = {"model": "teacher", "methods": {"teacher": {"per_frame": {"ssim": [0.5, 0.6, 0.7, 0.8]}}}}
+        (d / "metrics.json").write_text(json.dumps(metrics))
+    contact_sheet([str(tmp_path), "--frame", "2", "--scale", "1"])
+    sheet = read_image(tmp_path / "contact_sheet.jpg")
+    assert sheet.shape[:2] == (2 * (22 + 64), 128)  # two clips, the cross run skipped
+    assert abs(int(sheet[22 + 40, 64, 0]) - 60) < 6 and abs(int(sheet[2 * 22 + 64 + 40, 64, 0]) - 180) < 6
