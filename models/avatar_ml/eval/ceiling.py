@@ -26,8 +26,8 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from ..teacher.flow import RIGID_LANDMARKS, similarity_fit
-from .crop import apply_crop, crop_boxes
-from .regions import region_masks
+from .crop import apply_crop
+from .regions import region_masks, tracked_clip
 
 FOLLOW_REGIONS = ("hair", "neck", "background")
 
@@ -64,15 +64,8 @@ def follow_fraction(true_flow: np.ndarray, rigid_flow: np.ndarray, mask: np.ndar
 
 
 def clip_ceiling(clip: Path, n_frames: int, stride: int, extractor) -> dict:
-    from ..landmarks.video_io import probe, read_frames
-
-    frames = read_frames(clip, n_frames)
+    frames, lm, valid, boxes = tracked_clip(clip, n_frames, extractor)
     h, w = frames.shape[1:3]
-    track = extractor.track(frames, fps=probe(clip).fps, source=str(clip))
-    if not track.valid[0]:
-        raise SystemExit(f"no face in frame 0 of {clip}")
-    lm, valid = track.landmarks, track.valid
-    boxes = crop_boxes(lm, valid, lm[0], w, h, "follow")
     ssim = lambda a, b: float(structural_similarity(a, b, channel_axis=2, data_range=255))
     oracle, previous = [], []
     follow: dict[str, list[float]] = {r: [] for r in FOLLOW_REGIONS}

@@ -23,7 +23,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from ..teacher.topology import FACE_OVAL
-from .crop import CROP_SIZE, apply_crop, crop_boxes
+from .crop import CROP_SIZE, CropBoxes, apply_crop, crop_boxes
 from .registry import resolve_model
 
 LIPS_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
@@ -78,7 +78,9 @@ def region_ssim(generated: list[np.ndarray], real: list[np.ndarray], masks: list
     return out
 
 
-def _clip_regions(clip: Path, models: list[str], n_frames: int, stride: int, size: int, extractor) -> dict:
+def tracked_clip(clip: Path, n_frames: int, extractor) -> tuple[np.ndarray, np.ndarray, np.ndarray, CropBoxes]:
+    """The clip's first frames, their VIDEO-mode landmarks and validity, and the harness's crop boxes
+    (self-reenactment from frame 0)."""
     from ..landmarks.video_io import probe, read_frames
 
     frames = read_frames(clip, n_frames)
@@ -87,7 +89,12 @@ def _clip_regions(clip: Path, models: list[str], n_frames: int, stride: int, siz
     if not track.valid[0]:
         raise SystemExit(f"no face in frame 0 of {clip}")
     lm, valid = track.landmarks, track.valid
-    boxes = crop_boxes(lm, valid, lm[0], w, h, "follow")
+    return frames, lm, valid, crop_boxes(lm, valid, lm[0], w, h, "follow")
+
+
+def _clip_regions(clip: Path, models: list[str], n_frames: int, stride: int, size: int, extractor) -> dict:
+    frames, lm, valid, boxes = tracked_clip(clip, n_frames, extractor)
+    h, w = frames.shape[1:3]
     idx = [t for t in range(0, len(frames), stride) if valid[t]]
     real = [apply_crop(frames[t], boxes, t) for t in idx]
     masks = [region_masks(boxes.to_crop(lm[t, :, :2] * np.array([w, h]), t)) for t in idx]
