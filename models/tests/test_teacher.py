@@ -250,3 +250,34 @@ def test_small_head_jitter_moves_the_face_but_not_what_is_around_it(d10):
         diffs[tau] = (float(d[inner_face].mean()), float(d[around].mean()))
     assert diffs[3.0][0] > 0.9 * diffs[0.0][0]  # the face moves as before
     assert diffs[3.0][1] < 0.5 * diffs[0.0][1]  # the hair around it holds still
+
+
+def _exterior_row(stretch: float) -> tuple[np.ndarray, np.ndarray]:
+    """A disc 'face' that moved 40 px to the right over a still exterior (rigid motion: none): the
+    backward map's x along the row through its centre, and the map itself."""
+    from avatar_ml.teacher.flow import FlowParams, exterior_displacement
+
+    size, r, fh = 256, 50, 150.0
+    yy, xx = np.mgrid[0:size, 0:size]
+    mask = (xx - 128) ** 2 + (yy - 128) ** 2 <= r * r
+    disp = np.zeros((size, size, 2), np.float32)
+    disp[..., 0] = -40.0  # output pixel x shows source pixel x - 40
+    still = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    ext = exterior_displacement(disp, mask, still, np.array([128.0, 128.0]), np.array([0.0, -1.0]), fh,
+                                FlowParams(stretch=stretch))
+    total = np.where(mask[..., None], disp, ext)
+    return np.arange(size) + total[128, :, 0], total
+
+
+def test_a_face_moving_away_from_a_still_exterior_stretches_it_without_folding():
+    """Left of the disc (which it left behind) a short fixed fade folds the field: the same source
+    hair shows twice, mirrored (the KatieHill swirl). The stretch limit fades over a longer
+    distance there, so the map stays monotonic; right of the disc (it moves over the exterior: an
+    occlusion, no fold possible) the field is the short fade as before."""
+    x_old, old = _exterior_row(0.0)
+    x_new, new = _exterior_row(1.0)
+    left = slice(10, 128 - 50)
+    assert np.diff(x_old[left]).min() < -0.2  # it folds
+    assert np.diff(x_new[left]).min() > 0.0  # it no longer does
+    right = slice(128 + 52, 246)
+    assert np.abs(new[128, right] - old[128, right]).max() < 3.0

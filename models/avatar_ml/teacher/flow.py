@@ -56,6 +56,15 @@ class FlowParams:
     # turning head slides its face landmarks sideways, but not its outline and the hair on it. < 0: a
     # 2D fit on the face landmarks (also used when no source depth is given).
     skull_depth: float = 0.3
+    # Stretch limit: the boundary's motion fades over at least `stretch` times the jump between it
+    # and the rigid exterior motion, where the boundary pulls away from the exterior (the jump's part
+    # along the outward normal): over max(seam_fade, stretch·jump/face height). A fixed short fade
+    # folded the field where the face (or the head ring) moved far away from a still exterior
+    # (KatieHill: a 50-75 px ring motion faded over ~20 px mirrored the hair into a swirl, an ear
+    # appeared twice); the Gaussian fade's steepest slope is 0.86·jump/width, so with stretch >= 1
+    # it cannot fold (1 is the smallest such value, not a tuned one: 1.5 / 2 trade d12 for KatieHill).
+    # Small motions (below seam_fade·face height / stretch) keep the short fade. 0: off.
+    stretch: float = 1.0
 
 
 def _gauss(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -131,7 +140,32 @@ def exterior_displacement(
     span = max(params.carry_top - params.carry_bottom, 1e-3)
     v = np.clip((height - params.carry_bottom) / span, 0.0, 1.0)
     w_rigid = w_rigid * (v * v * (3 - 2 * v))
-    w_bound = np.exp(-np.square(dist / max(params.seam_fade, 1e-3)))
+    if params.stretch > 0:
+        # The boundary's motion carried outwards from the nearest boundary pixel (then smoothed), so
+        # it is defined as far as a long fade needs it.
+        src = (mc > 1e-3) & (den > 1e-4)
+        if src.any():
+            _, lab = cv2.distanceTransformWithLabels((~src).astype(np.uint8), cv2.DIST_L2, 5,
+                                                     labelType=cv2.DIST_LABEL_PIXEL)
+            ys, xs = np.nonzero(src)  # labels number the zero pixels in raster order, from 1
+            near = _gauss(boundary[ys, xs][lab - 1], sig)
+            # Far out, a wider blur (the nearest-pixel extension has steps across the boundary's normals).
+            w_near = np.exp(-np.square(dist / max(params.seam_fade, 1e-3)))[..., None]
+            boundary = w_near * near + (1 - w_near) * _gauss(near, 4 * sig)
+            den = np.ones_like(den)
+        # Only the part of the jump that pulls the boundary away from the exterior (along the outward
+        # normal) can fold the field; a boundary moving outwards over the exterior is an occlusion
+        # (the chin over the neck) and keeps the short fade (a longer one dragged the neck and the
+        # background with a nodding head: d12 -0.01).
+        jump = boundary - w_rigid[..., None] * rig
+        dy, dx = np.gradient(_gauss(dist.astype(np.float32), 1.0))
+        normal = np.stack([dx, dy], axis=-1)
+        normal /= np.maximum(np.linalg.norm(normal, axis=-1, keepdims=True), 1e-6)
+        apart = np.maximum((jump * normal).sum(axis=-1), 0.0) / max(face_height, 1e-6)
+        fade = np.maximum(params.seam_fade, params.stretch * apart)
+    else:
+        fade = max(params.seam_fade, 1e-3)
+    w_bound = np.exp(-np.square(dist / fade))
     # Near the face the boundary's own motion takes over from the rigid one (continuity).
     ext = w_bound[..., None] * boundary + (1 - w_bound)[..., None] * w_rigid[..., None] * rig
     ext = np.where((den > 1e-4)[..., None], ext, w_rigid[..., None] * rig).astype(np.float32)
