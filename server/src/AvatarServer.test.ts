@@ -53,6 +53,9 @@ describe('AvatarServer HTTP', () => {
       peers: [{ id: peerId, displayName: 'Alice', kind: 'human' }],
       producers: [],
     });
+    // Nobody is in avatar mode: the motion view lists no streams (unknown rooms answer 404 as above).
+    expect(await (await fetch(`${server.url}/api/rooms/rest-room/motion`)).json()).toEqual({ room: 'rest-room', peers: [] });
+    expect((await fetch(`${server.url}/api/rooms/nobody-here/motion`)).status).toBe(404);
     alice.close();
     await expect.poll(() => server.rooms.get('rest-room')).toBeUndefined();
   });

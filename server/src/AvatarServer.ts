@@ -76,7 +76,7 @@ export class AvatarServer {
       metrics: new MotionMetrics(metrics.registry),
       logger,
     });
-    const app = createHttpApp({ config, rooms, metrics, logger });
+    const app = createHttpApp({ config, rooms, motion, metrics, logger });
     const httpServer = createServer(app);
     const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics });
     try {

@@ -156,6 +156,12 @@ describe('avatar mode: the live landmark uplink', () => {
     expect(metrics).toMatch(new RegExp(`avatar_motion_jitter_ms\\{room="${roomId}",peer="${peerId}"\\}`));
     expect(metrics).toMatch(new RegExp(`avatar_motion_uplink_kbps\\{room="${roomId}",peer="${peerId}"\\}`));
 
+    const rest = await (await fetch(`${server.url}/api/rooms/${roomId}/motion`)).json();
+    expect(rest.room).toBe(roomId);
+    expect(rest.peers).toHaveLength(1);
+    expect(rest.peers[0]).toMatchObject({ peerId, dataProducerId: stats?.dataProducerId });
+    expect(rest.peers[0].playedFrames).toBeGreaterThan(0);
+
     const pageStats = await waitFor(
       () => peer.page.evaluate(() => window.__avatar?.serverStats() ?? null),
       { timeoutMs: 5000, message: 'no motionStats notification reached the page' },

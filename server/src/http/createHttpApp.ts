@@ -10,6 +10,7 @@ import { roomIdSchema } from '@shared/signalling';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics/ServerMetrics';
+import type { MotionService } from '../motion/MotionService';
 import type { RoomRegistry } from '../rooms/RoomRegistry';
 import { HttpError } from './HttpError';
 import { MEDIAPIPE_WASM_PATH, mediapipeWasmRoute } from './mediapipeWasmRoute';
@@ -17,11 +18,13 @@ import { MEDIAPIPE_WASM_PATH, mediapipeWasmRoute } from './mediapipeWasmRoute';
 export type HttpAppOptions = {
   config: Config;
   rooms: RoomRegistry;
+  /** Per-peer motion uplink stats for `/api/rooms/:id/motion`. */
+  motion: Pick<MotionService, 'stream'>;
   metrics: ServerMetrics;
   logger: Logger;
 };
 
-export function createHttpApp({ config, rooms, metrics, logger }: HttpAppOptions): Express {
+export function createHttpApp({ config, rooms, motion, metrics, logger }: HttpAppOptions): Express {
   const log = logger.child({ component: 'http' });
   const app = express();
   app.disable('x-powered-by');
@@ -34,12 +37,26 @@ export function createHttpApp({ config, rooms, metrics, logger }: HttpAppOptions
     res.json({ rooms: [...rooms.rooms.values()].map((room) => ({ id: room.id, peers: room.peers.size, workerPid: room.worker.pid })) });
   });
 
-  app.get('/api/rooms/:id', (req, res) => {
-    const id = roomIdSchema.safeParse(req.params.id);
+  const roomOf = (rawId: string) => {
+    const id = roomIdSchema.safeParse(rawId);
     if (!id.success) throw new HttpError(400, 'BAD_REQUEST', id.error.issues[0]?.message ?? 'invalid room id');
     const room = rooms.get(id.data);
     if (!room) throw new HttpError(404, 'NOT_FOUND', `room "${id.data}" not found`);
-    res.json(room.toJSON());
+    return room;
+  };
+
+  app.get('/api/rooms/:id', (req, res) => {
+    res.json(roomOf(req.params.id).toJSON());
+  });
+
+  // The motion uplink of every avatar-mode peer (the same figures as the page's stats panel).
+  app.get('/api/rooms/:id/motion', (req, res) => {
+    const room = roomOf(req.params.id);
+    const peers = [...room.peers.keys()].flatMap((peerId) => {
+      const stream = motion.stream(room.id, peerId);
+      return stream ? [stream.stats()] : [];
+    });
+    res.json({ room: room.id, peers });
   });
 
   app.use('/api', () => {
