@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from ..teacher.flow import RIGID_LANDMARKS, similarity_fit
+from ..teacher.flow import similarity_fit
+from ..teacher.topology import RIGID_LANDMARKS
 from .crop import apply_crop
 from .regions import region_masks, tracked_clip
 

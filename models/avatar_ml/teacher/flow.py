@@ -27,10 +27,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .head_ring import umeyama
 from .raster import backward_map, triangle_affines, triangle_id_map
-
-# Landmarks fixed to the skull (they do not move with expressions).
-RIGID_LANDMARKS = np.array([10, 109, 338, 67, 297, 54, 284, 21, 251, 168, 6, 197, 33, 133, 362, 263, 234, 454])
+from .topology import RIGID_LANDMARKS
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,6 @@ def skull_plane_map(src3: np.ndarray, dst3: np.ndarray, depth: float) -> np.ndar
     """(2, 3) backward map (output pixel → source pixel) of the image-parallel plane through the head's
     centre (`depth` pixels behind the source face mesh's mean, moved by the 3D similarity fitted on
     skull-fixed landmarks), every output pixel taken to lie on that plane."""
-    from .head_ring import umeyama
-
     s, r, t = umeyama(src3[RIGID_LANDMARKS], dst3[RIGID_LANDMARKS])
     centre = src3[:468].mean(axis=0) + np.array([0.0, 0.0, depth])
     z = float((s * r @ centre + t)[2])  # the centre's driven depth

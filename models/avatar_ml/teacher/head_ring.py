@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .topology import FACE_OVAL
-
-# Skull-fixed landmarks for the rigid fit (forehead, temples, nose bridge, eye corners, cheekbones).
-RIGID_3D = np.array([10, 109, 338, 67, 297, 54, 284, 21, 251, 168, 6, 197, 33, 133, 362, 263, 234, 454])
+from .topology import FACE_OVAL, RIGID_LANDMARKS
 
 
 def umeyama(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -66,5 +63,5 @@ def ring_vertices(src3: np.ndarray, width: float, back: float, chin_scale: float
 
 def drive_ring(src3: np.ndarray, dst3: np.ndarray, ring_src: np.ndarray) -> np.ndarray:
     """The ring moved by the rigid 3D motion fitted on skull-fixed landmarks (source → driven)."""
-    s, r, t = umeyama(src3[RIGID_3D], dst3[RIGID_3D])
+    s, r, t = umeyama(src3[RIGID_LANDMARKS], dst3[RIGID_LANDMARKS])
     return (s * (r @ ring_src.T)).T + t

@@ -23,12 +23,12 @@ import cv2
 import numpy as np
 
 from .eyes import build_eye_models, composite_eyes, composite_lids
-from .flow import RIGID_LANDMARKS, FlowParams, mesh_backward_map, similarity_fit
+from .flow import FlowParams, mesh_backward_map, similarity_fit
 from .head_ring import drive_ring, ring_triangles, ring_vertices
 from .matting import background_plate, foreground_alpha
 from .mouth import MouthStyle, build_mouth_model, composite_mouth
 from .restore import restore_source
-from .topology import FACE_OVAL
+from .topology import FACE_OVAL, RIGID_LANDMARKS
 
 LANDMARK_COUNT = 478
 MESH_VERTICES = 468
@@ -138,6 +138,15 @@ class TeacherRenderer:
         lm = _check_landmarks(source_landmarks, "source landmarks")
         return cls(source_rgb, lm, _triangles(task_path), config or TeacherConfig())
 
+    def _deadzone(self, d: np.ndarray, px_at_512: float, mag2: np.ndarray | float | None = None) -> np.ndarray:
+        """Displacements d (N, 2) shrunk by |d|²/(|d|²+τ²) (Wiener-like): ~0 below τ (tracker jitter),
+        ~unchanged well above it. τ is `px_at_512` scaled to the output size; `mag2` overrides |d|²
+        per row (e.g. one RMS value for a rigid motion as a whole)."""
+        tau = px_at_512 * self.config.out_size / 512.0
+        if mag2 is None:
+            mag2 = np.sum(d * d, axis=1, keepdims=True)
+        return d * (mag2 / (mag2 + tau * tau))
+
     def _to_px(self, lm: np.ndarray) -> np.ndarray:
         s = self.config.out_size
         return lm[:, :2] * s - 0.5
@@ -163,10 +172,7 @@ class TeacherRenderer:
             ring_src = ring_vertices(src3, fp.head_ring, fp.head_ring_back, fp.head_ring_chin)
             ring_dst = drive_ring(src3, dst3, ring_src)
             if self.config.ring_deadzone_px > 0:
-                tau = self.config.ring_deadzone_px * s / 512.0
-                d = ring_dst[:, :2] - ring_src[:, :2]
-                mag2 = np.sum(d * d, axis=1, keepdims=True)
-                ring_dst[:, :2] = ring_src[:, :2] + d * (mag2 / (mag2 + tau * tau))
+                ring_dst[:, :2] = ring_src[:, :2] + self._deadzone(ring_dst[:, :2] - ring_src[:, :2], self.config.ring_deadzone_px)
             mesh_src = np.concatenate([mesh_src, ring_src[:, :2]])
             mesh_dst = np.concatenate([mesh_dst, ring_dst[:, :2]])
             depth = np.concatenate([depth, ring_dst[:, 2]])
@@ -179,10 +185,7 @@ class TeacherRenderer:
         s = self.config.out_size
         dst_px = self._to_px(lm)
         if self.config.deadzone_px > 0:
-            tau = self.config.deadzone_px * s / 512.0
-            d = dst_px - self.src_px
-            mag2 = np.sum(d * d, axis=1, keepdims=True)
-            dst_px = self.src_px + d * (mag2 / (mag2 + tau * tau))  # ~0 below tau, ~identity well above
+            dst_px = self.src_px + self._deadzone(dst_px - self.src_px, self.config.deadzone_px)
         face_h = float(np.linalg.norm(dst_px[10] - dst_px[152]))
         m = self._backward_map(dst_px, lm, face_h)
         if self.config.rigid_deadzone_px > 0:
@@ -191,7 +194,8 @@ class TeacherRenderer:
             d = self.src_px @ sim[:, :2].T + sim[:, 2] - self.src_px  # the rigid part of the motion
             mag2 = float(np.mean(np.sum(d[:MESH_VERTICES] ** 2, axis=1)))
             if mag2 < 100 * tau * tau:  # a large motion is kept as it is (shrink < 1%)
-                still = dst_px - d * (tau * tau / (mag2 + tau * tau))  # rigid part scaled by |d|²/(|d|²+τ²)
+                # The rigid part shrunk as one (by its RMS over the mesh), the rest of the motion kept.
+                still = dst_px - d + self._deadzone(d, self.config.rigid_deadzone_px, mag2)
                 m_ext = self._backward_map(still, lm, face_h)
                 face = np.zeros((s, s), np.uint8)
                 cv2.fillPoly(face, [np.round(dst_px[FACE_OVAL] * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)

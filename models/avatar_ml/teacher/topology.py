@@ -21,6 +21,9 @@ RIGHT_EYE = np.array([33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153,
 LEFT_EYE = np.array([263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249])
 RIGHT_BROW = np.array([46, 53, 52, 65, 55, 70, 63, 105, 66, 107])
 LEFT_BROW = np.array([276, 283, 282, 295, 285, 300, 293, 334, 296, 336])
+# Landmarks fixed to the skull, for rigid head-motion fits (forehead, temples, nose bridge, eye
+# corners, cheekbones): they do not move with expressions.
+RIGID_LANDMARKS = np.array([10, 109, 338, 67, 297, 54, 284, 21, 251, 168, 6, 197, 33, 133, 362, 263, 234, 454])
 FACE_OVAL = np.array(
     [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
      152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
