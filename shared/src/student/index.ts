@@ -1,0 +1,2 @@
+export * from './studentManifest.js';
+export * from './trainingProgress.js';
