@@ -1,2 +1,3 @@
 export * from './studentManifest.js';
 export * from './trainingProgress.js';
+export * from './sourceCheck.js';
