@@ -137,5 +137,8 @@ describe('FfmpegFrameReader and probeClip (real ffmpeg, the phone-video bug repo
   it('refuses what it cannot read with the reason', async () => {
     await writeFile(join(dir, 'junk.mp4'), 'not a video');
     await expect(probeClip(join(dir, 'junk.mp4'))).rejects.toThrow();
+    const reader = FfmpegFrameReader.create(join(dir, 'junk.mp4'), { isImage: false, exifOrientation: 1 });
+    await expect(reader.next()).rejects.toThrow(/ffmpeg exited 1: .*Invalid data/s);
+    reader.close();
   });
 });

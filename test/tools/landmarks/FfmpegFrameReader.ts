@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { exifOrientationFilters, SQUARE_PIXELS_FILTER } from './probeClip';
@@ -71,8 +72,11 @@ export class FfmpegFrameReader {
     return true;
   }
 
-  #end(): null {
-    if (this.#stderr.trim()) throw new Error(`ffmpeg: ${this.#stderr.trim()}`);
+  /** End of the output: null when ffmpeg exited cleanly, else its error (stderr included). */
+  async #end(): Promise<null> {
+    const proc = this.#proc;
+    if (proc.exitCode === null && proc.signalCode === null) await once(proc, 'exit');
+    if (proc.exitCode !== 0) throw new Error(`ffmpeg exited ${proc.exitCode ?? proc.signalCode}: ${this.#stderr.trim()}`);
     return null;
   }
 
