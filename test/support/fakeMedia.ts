@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SQUARE_PIXELS_FILTER } from '../tools/landmarks/probeClip';
 import { repoRoot } from './clientBuild';
 
 export const sharedMediaDir = join(repoRoot, '../shared/media');
@@ -29,7 +30,8 @@ export async function clipToY4m(options: Y4mOptions): Promise<string> {
   const tmp = `${out}.tmp-${process.pid}.y4m`;
   await runFfmpeg([
     '-v', 'error', '-y', '-i', join(sharedMediaDir, clip), '-t', String(seconds),
-    '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},fps=${fps}`,
+    // Square pixels first (after ffmpeg's autorotation), so the crop keeps the displayed shape.
+    '-vf', `${SQUARE_PIXELS_FILTER},scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},fps=${fps}`,
     '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', tmp,
   ]);
   await rename(tmp, out);

@@ -101,6 +101,8 @@ export function garbageCases(seed: number, count: number): MalformedCase[] {
     { name: 'join with numbers for strings', payload: { method: 'join', data: { roomId: 5, displayName: {}, rtpCapabilities: [] } }, expect: 'BAD_REQUEST' },
     { name: 'join with bad room id', payload: { method: 'join', data: { roomId: '../etc', displayName: 'x', rtpCapabilities: {} } }, expect: 'BAD_REQUEST' },
     { name: 'join with empty name', payload: { method: 'join', data: { roomId: 'r', displayName: '   ', rtpCapabilities: {} } }, expect: 'BAD_REQUEST' },
+    { name: 'join with a NUL in the name', payload: { method: 'join', data: { roomId: 'r', displayName: 'Bob\u0000Admin', rtpCapabilities: {} } }, expect: 'BAD_REQUEST' },
+    { name: 'data-channel label with a NUL', payload: { method: 'produceData', data: { transportId: 't', sctpStreamParameters: { streamId: 1 }, label: 'chat\u0000room-7', source: 'chat' } }, expect: 'BAD_REQUEST' },
     { name: 'join with 500 codecs', payload: { method: 'join', data: { roomId: 'r', displayName: 'x', rtpCapabilities: { codecs: Array.from({ length: 500 }, () => ({ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000 })) } } }, expect: 'BAD_REQUEST' },
     { name: 'produce with NaN payload type', payload: { method: 'produce', data: { transportId: 'x', kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: null, clockRate: 90000 }] }, source: 'camera' } }, expect: 'BAD_REQUEST' },
     { name: 'produce with unknown source', payload: { method: 'produce', data: { transportId: 'x', kind: 'video', rtpParameters: validRtp, source: 'screen' } }, expect: 'BAD_REQUEST' },

@@ -189,6 +189,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       kbps: uplink.meter.kbps(),
       sentPackets: uplink.counters.sent,
       faceFound: uplink.faceVisible,
+      refusedFrames: uplink.refusedFrames,
+      lastRefusal: uplink.lastRefusal?.field,
     });
   }
 

@@ -109,7 +109,7 @@ export function installAvatarMode(app: App): void {
     },
     enable: () => requireMode().enable(),
     disable: () => requireMode().disable(),
-    counters: () => (lastUplink ? { ...lastUplink.counters } : null),
+    counters: () => (lastUplink ? { ...lastUplink.counters, refused: { ...lastUplink.counters.refused } } : null),
     serverStats: () => mode?.serverStats ?? null,
     uplinkKbps: () => lastUplink?.meter.kbps() ?? 0,
     dataProducerId: () => mode?.uplink?.dataProducer.id ?? null,
