@@ -26,7 +26,7 @@ export const MOTION_LANDMARK_FLOATS = 478 * 3;
  */
 export type MotionSpace = 'driver' | 'identity';
 
-export interface MotionSample {
+export interface MotionSourceSample {
   /**
    * 478*3 float32: MediaPipe FaceLandmarker coordinates, x and y normalised to [0,1] of the
    * image named by `space`, z relative depth in x's scale. Read-only for consumers; a source
@@ -45,7 +45,7 @@ export interface MotionSample {
 
 export type MotionSourceEvents = {
   /** A new newest sample (optional to listen to: the session polls `latest()`). */
-  sample: [MotionSample];
+  sample: [MotionSourceSample];
   /** The source ended (peer left avatar mode, stream closed); it will never produce again. */
   close: [];
 };
@@ -54,7 +54,7 @@ export interface MotionSource extends Pick<TypedEmitter<MotionSourceEvents>, 'on
   /** Short name for logs and metrics labels, e.g. 'camera' or 'audio'. */
   readonly kind: string;
   /** The newest sample, or undefined before the first. Cheap; called once per output tick. */
-  latest(): MotionSample | undefined;
+  latest(): MotionSourceSample | undefined;
   readonly closed: boolean;
   /** Idempotent. Stops listening to whatever feeds it (does not close that feed); emits `close`. */
   close(): void;

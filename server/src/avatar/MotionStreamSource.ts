@@ -5,12 +5,12 @@
 import type { MotionStream, PlayedMotionFrame } from '../motion/MotionStream';
 import type { DecodedMotionFrame } from '../motion/motionTypes';
 import { TypedEmitter } from '../util/TypedEmitter';
-import type { MotionSample, MotionSource, MotionSourceEvents } from './MotionSource';
+import type { MotionSourceSample, MotionSource, MotionSourceEvents } from './MotionSource';
 
 export class MotionStreamSource extends TypedEmitter<MotionSourceEvents> implements MotionSource {
   readonly kind = 'camera';
   readonly #stream: MotionStream<DecodedMotionFrame>;
-  #latest: MotionSample | undefined;
+  #latest: MotionSourceSample | undefined;
   #seq = 0;
   #closed = false;
   readonly #onFrame = (played: PlayedMotionFrame<DecodedMotionFrame>): void => this.#push(played);
@@ -30,7 +30,7 @@ export class MotionStreamSource extends TypedEmitter<MotionSourceEvents> impleme
     return this.#closed;
   }
 
-  latest(): MotionSample | undefined {
+  latest(): MotionSourceSample | undefined {
     return this.#latest;
   }
 
