@@ -15,6 +15,7 @@
  */
 import { loadCanonicalFaceMesh, type CanonicalFaceMesh } from './canonicalFaceMesh';
 import { toMetric, toScreen, type MetricFace, type Similarity } from './faceGeometry';
+import { matrixToQuaternion, neutralDelta, quaternionToMatrix, type FaceDelta } from './faceDelta';
 
 const FACE_WIDTH = [234, 454] as const;
 const FACE_HEIGHT = [10, 152] as const;
@@ -72,10 +73,11 @@ export class Retargeter {
   readonly #targetScale: number;
   readonly #targetProportions: [number, number, number];
   #neutral: MetricFace | undefined;
-  #neutralRotation = new Float64Array(9);
+  #neutralRotation: Float64Array = new Float64Array(9);
   #neutralScale = 1;
   #axisScale: [number, number, number] = [1, 1, 1];
   #expressionGain: number;
+  readonly #scratch: Float64Array;
 
   constructor(target: RetargetTarget, options: { expressionGain?: number } = {}) {
     this.#mesh = loadCanonicalFaceMesh();
@@ -87,6 +89,7 @@ export class Retargeter {
     this.#targetScale = scale;
     this.#targetProportions = faceProportions(this.#target.metric);
     this.#expressionGain = options.expressionGain ?? 1;
+    this.#scratch = new Float64Array(this.#target.metric.length);
   }
 
   /** The identity's own metric face (for calibration and idle motion). */
@@ -118,35 +121,75 @@ export class Retargeter {
   }
 
   /**
-   * One driver frame (already lifted with `lift`) → identity landmarks written into `out`
-   * (478*3 float32, normalised to the identity's image). Throws if no neutral is set.
+   * One driver frame (already lifted with `lift`) → its motion relative to the driver's neutral,
+   * expressed on the identity (expression scaled by the face proportions × gain, translation by
+   * the camera-distance ratio). Throws if no neutral is set.
    */
-  retargetMetric(driver: MetricFace, out: Float32Array): Float32Array {
+  delta(driver: MetricFace, out: FaceDelta = neutralDelta()): FaceDelta {
     const neutral = this.#neutral;
     if (!neutral) throw new Error('Retargeter: no driver neutral set (calibrate first)');
+    return this.#delta(driver, neutral, this.#neutralRotation, this.#neutralScale, this.#axisScale, this.#expressionGain, out);
+  }
+
+  /**
+   * Landmarks already in the identity's image (an audio-driven source) → their motion relative
+   * to the identity's own neutral (no proportion scaling: the identity drives itself).
+   */
+  identityDelta(landmarks: ArrayLike<number>, out: FaceDelta = neutralDelta()): FaceDelta {
+    const face = toMetric(landmarks, this.width, this.height, this.#mesh);
+    return this.#delta(face, this.#target, this.#targetRotation, this.#targetScale, [1, 1, 1], 1, out);
+  }
+
+  /** A FaceDelta on the identity → normalised landmarks in its image, written into `out` (478*3). */
+  project(delta: FaceDelta, out: Float32Array): Float32Array {
     const t = this.#target;
-    const k = this.#axisScale;
-    const g = this.#expressionGain;
     const count = t.metric.length / 3;
-    const metric = new Float64Array(count * 3);
+    const metric = this.#scratch;
+    for (let i = 0; i < count * 3; i += 1) metric[i] = (t.metric[i] as number) + (delta.expression[i] as number);
+    const rOut = mul3(quaternionToMatrix(delta.rotation), this.#targetRotation);
+    const sOut = this.#targetScale * delta.scaleRatio;
+    const tt = t.pose.translation;
+    const translation = Float64Array.of(
+      (tt[0] as number) + delta.translation[0],
+      (tt[1] as number) + delta.translation[1],
+      (tt[2] as number) + delta.translation[2],
+    );
+    const totalScale = t.totalScale * delta.totalScaleRatio;
+    const depthOffset = t.depthOffset + delta.depthOffsetDelta;
+    return toScreen(metric, { linear: rOut.map((v) => v * sOut), translation }, totalScale, depthOffset, this.width, this.height, out);
+  }
+
+  /** One lifted driver frame → identity landmarks (`delta` then `project`). */
+  retargetMetric(driver: MetricFace, out: Float32Array): Float32Array {
+    return this.project(this.delta(driver), out);
+  }
+
+  #delta(
+    face: MetricFace,
+    neutral: MetricFace,
+    neutralRotation: Float64Array,
+    neutralScale: number,
+    k: readonly [number, number, number],
+    gain: number,
+    out: FaceDelta,
+  ): FaceDelta {
+    const count = Math.min(face.metric.length, out.expression.length) / 3;
     for (let p = 0; p < count; p += 1) {
       for (let d = 0; d < 3; d += 1) {
         const i = p * 3 + d;
-        metric[i] = (t.metric[i] as number) + ((driver.metric[i] as number) - (neutral.metric[i] as number)) * ((k[d] as number) * g);
+        out.expression[i] = ((face.metric[i] as number) - (neutral.metric[i] as number)) * ((k[d] as number) * gain);
       }
     }
-    const { rotation: rd, scale: sd } = split(driver.pose);
-    const rOut = mul3(mul3(rd, this.#neutralRotation, true), this.#targetRotation);
-    const sOut = (this.#targetScale * sd) / this.#neutralScale;
-    const tt = t.pose.translation;
-    const depthRatio = (tt[2] as number) / (neutral.pose.translation[2] as number);
-    const translation = new Float64Array(3);
-    for (let d = 0; d < 3; d += 1) {
-      translation[d] = (tt[d] as number) + ((driver.pose.translation[d] as number) - (neutral.pose.translation[d] as number)) * depthRatio;
-    }
-    const totalScale = (t.totalScale * driver.totalScale) / neutral.totalScale;
-    const depthOffset = t.depthOffset + (driver.depthOffset - neutral.depthOffset) * (t.totalScale / neutral.totalScale);
-    return toScreen(metric, { linear: rOut.map((v) => v * sOut), translation }, totalScale, depthOffset, this.width, this.height, out);
+    const { rotation: rd, scale: sd } = split(face.pose);
+    out.rotation = matrixToQuaternion(mul3(rd, neutralRotation, true));
+    out.scaleRatio = sd / neutralScale;
+    const depthRatio = (this.#target.pose.translation[2] as number) / (neutral.pose.translation[2] as number);
+    out.translation = [0, 1, 2].map(
+      (d) => ((face.pose.translation[d] as number) - (neutral.pose.translation[d] as number)) * depthRatio,
+    ) as [number, number, number];
+    out.totalScaleRatio = face.totalScale / neutral.totalScale;
+    out.depthOffsetDelta = (face.depthOffset - neutral.depthOffset) * (this.#target.totalScale / neutral.totalScale);
+    return out;
   }
 
   /** `lift` then `retargetMetric`. */
