@@ -21,6 +21,7 @@ import type {
 import { assertUnreachable } from '@shared/assertUnreachable';
 import type { DataSource, MediaSource, ProducerInfo, SignallingNotification } from '@shared/signalling';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
+import type { AvatarStateData, AvatarStats } from '@shared/avatar/avatarProtocol';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type {
   InboundTrackStats,
@@ -43,6 +44,8 @@ export type CallSessionEvents = {
   transportstate: [TransportDirection, TransportState];
   /** Avatar mode: the server's stats of this peer's motion uplink (client/src/avatar/ shows them). */
   motionstats: [MotionStatsPayload];
+  avatarstate: [AvatarStateData];
+  avatarstats: [AvatarStats];
   /** The session is over (left, room closed, socket lost, failed); emitted once, before `close`. */
   ended: [SessionEnd];
   close: [];
@@ -407,6 +410,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         break;
       case 'motionStats':
         this.emit('motionstats', notification.data);
+        break;
+      case 'avatarState':
+        this.emit('avatarstate', notification.data);
+        break;
+      case 'avatarStats':
+        this.emit('avatarstats', notification.data);
         break;
       default:
         assertUnreachable(notification);

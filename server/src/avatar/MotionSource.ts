@@ -38,6 +38,13 @@ export interface MotionSourceSample {
   readonly imageHeight: number;
   /** When the motion was captured, on this server's monotonic clock (`performance.now()` ms). */
   readonly captureTimeMs: number;
+  /** When the sample became available to renderers (played out of the jitter buffer), same clock. */
+  readonly availableAtMs: number;
+  /**
+   * Capture time on the originating device's clock (the browser's epoch ms for camera motion), for
+   * end-to-end latency measurement; undefined for motion made on the server (audio-driven).
+   */
+  readonly originCaptureTimeMs?: number;
   /** Increases by at least 1 with every new sample of this source; equal `seq` = same sample. */
   readonly seq: number;
   readonly space: MotionSpace;

@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics/ServerMetrics';
 import type { RoomRegistry } from '../rooms/RoomRegistry';
 import { SignallingSession } from './SignallingSession';
+import type { AvatarRequestHandler } from '../avatar/avatarRequests';
 
 export type SignallingServerOptions = {
   httpServer: HttpServer;
@@ -18,6 +19,8 @@ export type SignallingServerOptions = {
   config: Config;
   logger: Logger;
   metrics: ServerMetrics;
+  /** Avatar methods (listIdentities, startAvatar, stopAvatar). */
+  avatar?: AvatarRequestHandler;
 };
 
 export class SignallingServer {
@@ -40,6 +43,7 @@ export class SignallingServer {
         config: options.config,
         logger: log,
         metrics: options.metrics,
+        ...(options.avatar ? { avatar: options.avatar } : {}),
       });
       this.#sessions.add(session);
       socket.once('disconnect', () => {

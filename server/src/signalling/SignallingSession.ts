@@ -30,7 +30,9 @@ import {
   PayloadTooLargeError,
   RateLimitedError,
   RoomClosedError,
+  SignallingError,
 } from './SignallingError';
+import type { AvatarRequestHandler } from '../avatar/avatarRequests';
 import { TokenBucket } from '../util/TokenBucket';
 
 export type SignallingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -41,6 +43,8 @@ export type SignallingSessionOptions = {
   config: Config;
   logger: Logger;
   metrics: ServerMetrics;
+  /** Handles the avatar methods; without it they answer UNAVAILABLE. */
+  avatar?: AvatarRequestHandler;
 };
 
 type Joined = { room: Room; peer: Peer };
@@ -51,6 +55,7 @@ export class SignallingSession {
   readonly #config: Config;
   readonly #metrics: ServerMetrics;
   readonly #bucket: TokenBucket;
+  readonly #avatar: AvatarRequestHandler | undefined;
   #log: Logger;
   #joined: Joined | undefined;
   #joining = false;
@@ -61,6 +66,7 @@ export class SignallingSession {
     this.#rooms = options.rooms;
     this.#config = options.config;
     this.#metrics = options.metrics;
+    this.#avatar = options.avatar;
     this.#log = options.logger.child({ socketId: options.socket.id });
     const { requestsPerSecond, requestBurst } = options.config.limits;
     this.#bucket = new TokenBucket({ ratePerSecond: requestsPerSecond, capacity: requestBurst });
@@ -162,6 +168,14 @@ export class SignallingSession {
         this.#require(request.method);
         this.#leave();
         return {};
+      // avatar rendering: one hook into server/src/avatar
+      case 'listIdentities':
+      case 'startAvatar':
+      case 'stopAvatar': {
+        const joined = this.#require(request.method);
+        if (!this.#avatar) throw new SignallingError('UNAVAILABLE', 'avatar rendering is not enabled on this server');
+        return this.#avatar.handle(joined, request);
+      }
       default:
         return assertUnreachable(request);
     }

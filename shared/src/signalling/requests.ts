@@ -16,6 +16,7 @@ import {
   sctpCapabilitiesSchema,
   sctpStreamParametersSchema,
 } from './mediasoupSchemas';
+import { listIdentitiesRequest, startAvatarRequest, stopAvatarRequest } from '../avatar/avatarProtocol';
 
 /** Room ids appear in URLs: keep them to URL-safe characters. */
 export const roomIdSchema = z
@@ -115,6 +116,10 @@ export const signallingRequestSchema = z.union([
   consumerActionRequest,
   closeDataProducerRequest,
   leaveRequest,
+  // avatar rendering (shared/src/avatar/avatarProtocol.ts)
+  listIdentitiesRequest,
+  startAvatarRequest,
+  stopAvatarRequest,
 ]);
 
 export type SignallingRequest = z.infer<typeof signallingRequestSchema>;
@@ -147,4 +152,7 @@ export const signallingMethods: readonly SignallingMethod[] = [
   'resumeConsumer',
   'closeDataProducer',
   'leave',
+  'listIdentities',
+  'startAvatar',
+  'stopAvatar',
 ];
