@@ -6,6 +6,7 @@ import { decodeMotionPacket, loadMotionBasis, MAX_MOTION_PACKET_BYTES } from '@s
 import { fuzzMessage } from '@shared/motion/motionFuzz';
 import { seededRandom } from '@shared/seededRandom';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
+import type { AvatarStateData, AvatarStats } from '@shared/avatar/avatarProtocol';
 import type { App } from '../App';
 import { AvatarMode } from './AvatarMode';
 import type { MotionUplink, UplinkCounters } from './MotionUplink';
@@ -44,6 +45,13 @@ export interface AvatarTestHook {
   recorded(): RecordedMotionFrame[];
   /** Stops recording; returns what was recorded. */
   stopRecording(): RecordedMotionFrame[];
+  /** Granted identities (after avatar mode started). */
+  identities(): { identityId: string; displayName: string; version: number }[];
+  /** Renders as `identityId`; rejects with the server's refusal ("FORBIDDEN: ..."). */
+  startAvatar(identityId: string): Promise<void>;
+  /** The latest avatarState / avatarStats the server pushed. */
+  avatarState(): AvatarStateData | null;
+  avatarStats(): AvatarStats | null;
   /** Sends `count` hostile messages on the motion channel (paced on its buffer). */
   fuzz(count: number, seed: number): Promise<FuzzReport>;
   /** Sends `count` copies of recent real packets as fast as the channel takes them. */
@@ -113,6 +121,10 @@ export function installAvatarMode(app: App): void {
     serverStats: () => mode?.serverStats ?? null,
     uplinkKbps: () => lastUplink?.meter.kbps() ?? 0,
     dataProducerId: () => mode?.uplink?.dataProducer.id ?? null,
+    identities: () => [...(mode?.identities ?? [])],
+    startAvatar: (identityId) => requireMode().selectIdentity(identityId),
+    avatarState: () => mode?.avatarState ?? null,
+    avatarStats: () => mode?.avatarStats ?? null,
     record: (max) => {
       recording = { max, frames: [] };
     },

@@ -21,7 +21,7 @@ import type {
 import { assertUnreachable } from '@shared/assertUnreachable';
 import type { DataSource, MediaSource, ProducerInfo, SignallingNotification } from '@shared/signalling';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
-import type { AvatarStateData, AvatarStats } from '@shared/avatar/avatarProtocol';
+import type { AvatarResults, AvatarStateData, AvatarStats } from '@shared/avatar/avatarProtocol';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type {
   InboundTrackStats,
@@ -240,9 +240,24 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         kind: remote.kind,
         source: remote.source,
         paused: remote.paused,
+        drivenByPeerId: remote.synthetic?.drivenByPeerId ?? null,
         ...readInboundRtp(await remote.consumer.getStats()),
       })),
     );
+  }
+
+  /** Identities this peer may drive as an avatar (the picker's list). */
+  async listIdentities(): Promise<AvatarResults['listIdentities']['identities']> {
+    return (await this.#signalling.request('listIdentities', {})).identities;
+  }
+
+  /** Starts server-side avatar rendering with `identityId`; rejects with the server's refusal. */
+  async startAvatar(identityId: string): Promise<AvatarResults['startAvatar']> {
+    return this.#signalling.request('startAvatar', { identityId });
+  }
+
+  async stopAvatar(): Promise<void> {
+    await this.#signalling.request('stopAvatar', {});
   }
 
   /** Send figures for every local track. */
@@ -456,6 +471,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       peerId: result.peerId,
       kind: result.kind,
       source: result.source,
+      ...(info.synthetic ? { synthetic: info.synthetic } : {}),
       track: consumer.track,
       consumer,
       paused: result.producerPaused,
