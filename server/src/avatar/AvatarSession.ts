@@ -40,6 +40,8 @@ const RTP_CLOCK_HZ = 90_000;
 const FRAME_LOG = 512;
 /** Encoded frames allowed inside the encoder before new ones are dropped. */
 const MAX_ENCODER_IN_FLIGHT = 2;
+/** Phase lock: how long before a tick new motion should be available (ms). */
+const PHASE_MARGIN_MS = 3;
 
 export type AvatarSessionEvents = {
   event: [AvatarEvent];
@@ -351,7 +353,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     if (!this.#model.ready) {
       // Worker restarting: keep the picture (the last frame) flowing.
       this.#drop('worker_unavailable', tickMs);
-      if (this.#lastFrame) this.#encodeAndSend(this.#lastFrame, rtpTimestamp, frame, tickMs, { queueMs: 0, inferenceMs: 0 }, landmarks);
+      if (this.#lastFrame) this.#encodeAndSend(this.#lastFrame, rtpTimestamp, frame, tick.dueMs, { queueMs: 0, inferenceMs: 0 }, landmarks);
       return;
     }
     this.#inferenceBusy = true;
@@ -364,7 +366,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
         this.#lastFrame = rendered.frame;
         this.#inference.add(rendered.inferenceMs);
         const queueMs = Math.max(0, rendered.roundTripMs - rendered.inferenceMs);
-        this.#encodeAndSend(rendered.frame, rtpTimestamp, frame, tickMs, { queueMs, inferenceMs: rendered.inferenceMs }, undefined, mouth);
+        this.#encodeAndSend(rendered.frame, rtpTimestamp, frame, tick.dueMs, { queueMs, inferenceMs: rendered.inferenceMs }, undefined, mouth);
       },
       (error: unknown) => {
         this.#inferenceBusy = false;
@@ -378,35 +380,39 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     );
   }
 
-  /** Shifts the tick phase so ticks fall just after new motion is available (rate unchanged). */
+  /**
+   * Shifts the tick phase so ticks fall just after new motion becomes available (the rate stays
+   * fixed): every 5 new samples, if even the shortest of the last 10 waits (sample available →
+   * tick) exceeds the 3 ms margin, the next ticks move earlier by the excess (at most a quarter
+   * period at once). Tracks a drifting sender clock; samples at another rate simply never lock.
+   */
   #phaseLock(frame: FaceMotionFrame, tickMs: number): void {
     const sample = frame.sample;
     if (frame.state !== 'live' || !sample || sample.seq === this.#lockedSeq) return;
     this.#lockedSeq = sample.seq;
-    const waitedMs = tickMs - sample.availableAtMs;
-    this.#waits.add(waitedMs);
+    this.#waits.add(tickMs - sample.availableAtMs);
     this.#waitCount += 1;
-    if (this.#waitCount % 10 !== 0) return;
-    const minWait = this.#waits.quantile(0.1) as number;
-    // keep ~3 ms of margin for jitter; never shift more than a quarter period at once
-    if (minWait > 6) this.#pacer.nudge(-(minWait - 3) / 2);
+    if (this.#waitCount % 5 !== 0) return;
+    const minWait = this.#waits.quantile(0) as number;
+    if (minWait > PHASE_MARGIN_MS) this.#pacer.nudge(-(minWait - PHASE_MARGIN_MS));
   }
 
   #lockedSeq = -1;
+  #lastSentSeq = -1;
   #waitCount = 0;
-  readonly #waits = new RecentValues(20);
+  readonly #waits = new RecentValues(10);
 
   #encodeAndSend(
     rgb: Uint8Array,
     rtpTimestamp: number,
     frame: FaceMotionFrame,
-    tickMs: number,
+    tickDueMs: number,
     times: { queueMs: number; inferenceMs: number },
     landmarks?: Float32Array,
     mouth = landmarks ? mouthOpening(landmarks) : 0,
   ): void {
     if (this.#encoder.inFlight >= MAX_ENCODER_IN_FLIGHT) {
-      this.#drop('encoder_busy', tickMs);
+      this.#drop('encoder_busy', tickDueMs);
       return;
     }
     const encoded = this.#encoder.encode(rgb);
@@ -417,7 +423,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
         result = await encoded;
       } catch (error) {
         if (!this.#closed) {
-          this.#drop('encoder_error', tickMs);
+          this.#drop('encoder_error', tickDueMs);
           this.#log.warn({ err: error }, 'encoding failed');
         }
         return;
@@ -437,8 +443,11 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
         }
       }
       const sample = frame.sample;
-      const motionAgeMs = sample ? tickMs - sample.captureTimeMs : null;
-      const playedToSentMs = sample ? sentAtMs - sample.availableAtMs : null;
+      const motionAgeMs = sample ? tickDueMs - sample.captureTimeMs : null;
+      // Per motion sample: only its first frame (a held or repeated sample is not new motion).
+      const firstSend = sample !== undefined && sample.seq !== this.#lastSentSeq;
+      if (sample) this.#lastSentSeq = sample.seq;
+      const playedToSentMs = sample && firstSend ? sentAtMs - sample.availableAtMs : null;
       if (motionAgeMs !== null) this.#motionAge.add(motionAgeMs);
       if (playedToSentMs !== null) this.#playedToSent.add(playedToSentMs);
       const originCaptureTimeMs = sample?.originCaptureTimeMs ?? null;
@@ -455,6 +464,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
         inferenceMs: times.inferenceMs,
         encodeMs: result.encodeMs,
         playedToSentMs,
+        tickToSentMs: sentAtMs - tickDueMs,
         keyframe: result.keyframe,
         bytes: result.data.length,
         rtpTimestamp,

@@ -22,6 +22,7 @@ export class ReplayMotionSource extends TypedEmitter<MotionSourceEvents> impleme
   readonly kind = 'replay';
   readonly #options: ReplayMotionSourceOptions;
   #timer: NodeJS.Timeout | undefined;
+  #nextDueMs = 0;
   #index: number;
   #seq = 0;
   #latest: MotionSourceSample | undefined;
@@ -50,14 +51,24 @@ export class ReplayMotionSource extends TypedEmitter<MotionSourceEvents> impleme
   }
 
   pause(): void {
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   resume(): void {
     if (this.#closed || this.#timer) return;
+    this.#nextDueMs = performance.now();
+    this.#step();
+  }
+
+  /** Emits on absolute deadlines (a camera's clock does not drift with event-loop delays). */
+  #step(): void {
     this.#emit();
-    this.#timer = setInterval(() => this.#emit(), 1000 / this.#options.fps);
+    const period = 1000 / this.#options.fps;
+    this.#nextDueMs += period;
+    const now = performance.now();
+    while (this.#nextDueMs < now) this.#nextDueMs += period; // skip what a stall missed
+    this.#timer = setTimeout(() => this.#step(), this.#nextDueMs - now);
   }
 
   close(): void {

@@ -85,8 +85,10 @@ export const avatarFrameEventSchema = z.object({
   queueMs: z.number(),
   inferenceMs: z.number(),
   encodeMs: z.number(),
-  /** From the motion sample becoming available (jitter buffer playout) to its RTP being sent; null in idle. */
+  /** From the motion sample becoming available (jitter buffer playout) to its first RTP being sent; null in idle and for a sample already sent. */
   playedToSentMs: z.number().nullable(),
+  /** From the output tick's deadline to the frame's RTP sent: ≤ one period means on time. */
+  tickToSentMs: z.number(),
   keyframe: z.boolean(),
   bytes: z.number().int(),
   rtpTimestamp: z.number().int(),
