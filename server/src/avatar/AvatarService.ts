@@ -86,7 +86,6 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     if (existing?.identity.identityId === identityId && !existing.closed) return existing;
     const pending = this.#starting.get(peer);
     if (pending) await pending.catch(() => undefined);
-    await this.stop(peer);
     const starting = this.#start(room, peer, identityId, source);
     this.#starting.set(peer, starting);
     try {
@@ -127,6 +126,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     try {
       const identity = await identities.resolve({ roomId: room.id, peerId: peer.id, displayName: peer.displayName }, identityId);
       if (peer.closed || room.closed) throw new Error('peer left before its avatar started');
+      // Granted: only now replace the current avatar (a refused switch leaves it running).
+      await this.stop(peer);
       source = givenSource ?? new MotionStreamSource(motion, room.id, peer.id);
       const session = await AvatarSession.create({
         room,
