@@ -81,6 +81,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #transportStates: Record<TransportDirection, TransportState> = { send: 'new', recv: 'new' };
   readonly #participants = new Map<string, Participant>();
   readonly #tracks = new Map<string, RemoteTrack>();
+  /** Lip sync: how much later to play each peer's voice (their avatar video trails it). */
+  readonly #audioDelayMs = new Map<string, number>();
   readonly #producers = new Map<PublishableSource, Producer>();
   readonly #dataProducers = new Set<DataProducer>();
   /** Producers announced before the receive transport existed, consumed once it does. */
@@ -432,6 +434,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       case 'avatarStats':
         this.emit('avatarstats', notification.data);
         break;
+      case 'avatarSync':
+        this.#audioDelayMs.set(notification.data.peerId, notification.data.audioDelayMs);
+        for (const remote of this.#tracks.values()) {
+          if (remote.peerId === notification.data.peerId && remote.kind === 'audio') applyAudioDelay(remote, notification.data.audioDelayMs);
+        }
+        break;
       default:
         assertUnreachable(notification);
     }
@@ -477,6 +485,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       paused: result.producerPaused,
     };
     this.#tracks.set(consumer.id, remote);
+    const audioDelayMs = this.#audioDelayMs.get(remote.peerId);
+    if (remote.kind === 'audio' && audioDelayMs !== undefined) applyAudioDelay(remote, audioDelayMs);
     consumer.on('transportclose', () => this.#tracks.delete(consumer.id));
     this.emit('trackadded', remote);
     // The server creates consumers paused (so no keyframe is lost before we are ready).
@@ -505,5 +515,19 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#ended = true;
     this.emit('ended', end);
     this.close();
+  }
+}
+
+/**
+ * Delays a remote voice to meet its avatar video: the receiver's jitter buffer target (ms;
+ * Chromium honours up to 4 s; browsers without it play the voice early).
+ */
+function applyAudioDelay(remote: RemoteTrack, delayMs: number): void {
+  const receiver = remote.consumer.rtpReceiver as (RTCRtpReceiver & { jitterBufferTarget?: number | null }) | undefined;
+  if (!receiver || !('jitterBufferTarget' in receiver)) return;
+  try {
+    receiver.jitterBufferTarget = delayMs > 0 ? delayMs : null;
+  } catch (error) {
+    console.warn('cannot set the audio jitter buffer target', error);
   }
 }

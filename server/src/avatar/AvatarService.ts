@@ -177,6 +177,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       if (this.#sessions.get(peer) === session) this.#sessions.delete(peer);
       metrics.sessions.dec();
       metrics.remove(labels);
+      this.#syncListeners(session, true);
       if (!peer.closed) peer.notify({ type: 'avatarState', data: { state: 'stopped', identityId } });
     });
     peer.notify({ type: 'avatarState', data: { state: session.state, identityId, producerId: session.producerId } });
@@ -188,6 +189,30 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       const stats = session.stats();
       this.#options.metrics.sample({ room: session.room.id, peer: peer.id }, stats);
       peer.notify({ type: 'avatarStats', data: stats });
+      this.#syncListeners(session);
     }
   }
+
+  /**
+   * Lip sync (README "Avatar rendering"): tells every other human in the room to delay this
+   * driver's voice by the avatar's measured delay (+ avSyncExtraMs), when it moved by ≥ 10 ms
+   * (and every 5 s for late joiners); 0 when the avatar stops.
+   */
+  #syncListeners(session: AvatarSession, stopped = false): void {
+    const { avSync, avSyncExtraMs } = this.#options.config;
+    if (!avSync) return;
+    const measured = session.videoDelayMs();
+    if (!stopped && measured === null) return;
+    const audioDelayMs = stopped ? 0 : Math.max(0, Math.min(4000, Math.round((measured as number) + avSyncExtraMs)));
+    const last = this.#lastSync.get(session);
+    const now = performance.now();
+    if (!stopped && last && Math.abs(last.audioDelayMs - audioDelayMs) < 10 && now - last.atMs < 5000) return;
+    this.#lastSync.set(session, { audioDelayMs, atMs: now });
+    for (const listener of session.room.peers.values()) {
+      if (listener === session.peer || listener.kind !== 'human' || listener.closed) continue;
+      listener.notify({ type: 'avatarSync', data: { peerId: session.peer.id, audioDelayMs } });
+    }
+  }
+
+  readonly #lastSync = new WeakMap<AvatarSession, { audioDelayMs: number; atMs: number }>();
 }

@@ -107,6 +107,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   readonly #inference = new RecentValues();
   readonly #encode = new RecentValues();
   readonly #playedToSent = new RecentValues();
+  readonly #captureToSent = new RecentValues();
   /** PLI/FIR → key frame sent (ms), the last few. */
   readonly keyframeLatency = new RecentValues(16);
 
@@ -248,6 +249,15 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       workerRestarts: this.#model.restarts,
       blinks: this.#controller.blinks,
     };
+  }
+
+  /**
+   * Median delay from the motion's capture (anchored on the server clock) to its frame's RTP sent,
+   * over the last frames (ms): how far the avatar trails the driver's voice at the SFU, less the
+   * capture-side part the server cannot see. Null before any live frame.
+   */
+  videoDelayMs(): number | null {
+    return this.#captureToSent.quantile(0.5);
   }
 
   /** Idempotent: stops rendering and frees the producer, encoders, socket and model. */
@@ -450,6 +460,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       const playedToSentMs = sample && firstSend ? sentAtMs - sample.availableAtMs : null;
       if (motionAgeMs !== null) this.#motionAge.add(motionAgeMs);
       if (playedToSentMs !== null) this.#playedToSent.add(playedToSentMs);
+      if (sample && firstSend) this.#captureToSent.add(sentAtMs - sample.captureTimeMs);
       const originCaptureTimeMs = sample?.originCaptureTimeMs ?? null;
       this.#frameLog.push({ rtpTimestamp, sentAtMs, state: frame.state, originCaptureTimeMs, mouthOpen: mouth });
       if (this.#frameLog.length > FRAME_LOG) this.#frameLog.shift();

@@ -35,6 +35,14 @@ export const avatarConfigSchema = z.object({
   /** Blinks per minute in idle motion (uniform in the range, re-drawn per blink interval). */
   blinksPerMinute: z.tuple([z.number().positive(), z.number().positive()]).default([12, 20]),
   blinkDurationMs: z.tuple([z.number().positive(), z.number().positive()]).default([120, 300]),
+  /**
+   * Lip sync: listeners delay the driver's voice by the avatar's measured capture-to-RTP delay
+   * plus this (ms; the part the server cannot see: face tracking in the driver's page and the
+   * video receiver's extra buffering). 0 turns the correction into exactly the server's figure.
+   */
+  avSyncExtraMs: z.number().min(-500).max(1000).default(40),
+  /** Turn listener-side lip sync off (voices play at once, ahead of the avatar). */
+  avSync: z.boolean().default(true),
   inference: z
     .object({
       executionProvider: executionProviderSchema.default('cpu'),

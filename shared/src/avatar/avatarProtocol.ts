@@ -48,6 +48,14 @@ export const avatarStateNotificationDataSchema = z.object({
 });
 export type AvatarStateData = z.infer<typeof avatarStateNotificationDataSchema>;
 
+/**
+ * Lip sync for listeners: play `peerId`'s voice `audioDelayMs` later (an RTCRtpReceiver
+ * jitterBufferTarget on their audio), so it meets their avatar video, which arrives later (motion
+ * uplink, jitter buffer, render, encode). 0 when the avatar stops.
+ */
+export const avatarSyncSchema = z.object({ peerId: z.string(), audioDelayMs: z.number().min(0).max(4000) });
+export type AvatarSync = z.infer<typeof avatarSyncSchema>;
+
 /** Stats of one avatar session, pushed to its driver's page every second (and on /api). */
 export const avatarStatsSchema = z.object({
   identityId: z.string(),

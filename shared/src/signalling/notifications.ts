@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { motionStatsSchema } from './motionStats';
-import { avatarStateNotificationDataSchema, avatarStatsSchema } from '../avatar/avatarProtocol';
+import { avatarStateNotificationDataSchema, avatarStatsSchema, avatarSyncSchema } from '../avatar/avatarProtocol';
 import { peerInfoSchema, producerInfoSchema } from './responses';
 
 export const roomClosedReasonSchema = z.enum(['workerDied', 'serverShutdown', 'closedByServer']);
@@ -27,6 +27,7 @@ export const signallingNotificationSchema = z.discriminatedUnion('type', [
   /** Avatar rendering (shared/src/avatar): the driver's session state and stats. */
   z.object({ type: z.literal('avatarState'), data: avatarStateNotificationDataSchema }),
   z.object({ type: z.literal('avatarStats'), data: avatarStatsSchema }),
+  z.object({ type: z.literal('avatarSync'), data: avatarSyncSchema }),
 ]);
 
 export type SignallingNotification = z.infer<typeof signallingNotificationSchema>;
