@@ -1,9 +1,5 @@
-/**
- * Test fixture: the committed demo identity's student (models/identities/demo), parsed with the
- * shared manifest schema. During development, before the demo was committed, `.data/dev-student`
- * (a throwaway model of the same signature) stood in; it is used only if the demo is missing.
- */
-import { existsSync, readFileSync } from 'node:fs';
+/** Test fixture: the committed demo identity's student (models/identities/demo), parsed with the shared manifest schema. */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { studentManifestSchema, type StudentManifest } from '@shared/student/studentManifest';
@@ -11,8 +7,7 @@ import { studentManifestSchema, type StudentManifest } from '@shared/student/stu
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 export function testStudentDir(): string {
-  const demo = join(repoRoot, 'models/identities/demo');
-  return existsSync(join(demo, 'manifest.json')) ? demo : join(repoRoot, '.data/dev-student');
+  return join(repoRoot, 'models/identities/demo');
 }
 
 export function testStudent(): { dir: string; manifest: StudentManifest; modelPath: string } {
