@@ -88,6 +88,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   #closed = false;
   #state: AvatarSessionState = 'starting';
   #inferenceBusy = false;
+  #pendingTick: PacerTick | undefined;
   #lastFrame: Uint8Array | undefined;
   #bandwidthTimer: NodeJS.Timeout | undefined;
   #lastDropWarnMs = Number.NEGATIVE_INFINITY;
@@ -348,44 +349,63 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     }
   }
 
+  /**
+   * One output tick. If this session's previous inference is still running, the tick waits as
+   * the one pending tick and renders (with the newest motion at that moment) as soon as the
+   * worker is free; a tick that finds one already pending replaces it, and the replaced one is
+   * dropped and counted (`inference_busy`). So at most one frame waits and none is stale.
+   */
   #tick(tick: PacerTick): void {
     if (this.#closed) return;
-    const tickMs = performance.now();
     if (tick.lateMs > this.#pacer.periodMs / 2 || tick.skipped > 0) this.#lateTicks += 1 + tick.skipped;
-    const rtpTimestamp = (this.#rtpBase + Math.round(((tick.dueMs - this.#startMs) * RTP_CLOCK_HZ) / 1000)) >>> 0;
     if (this.#inferenceBusy) {
-      this.#drop('inference_busy', tickMs);
+      if (this.#pendingTick) this.#drop('inference_busy', performance.now());
+      this.#pendingTick = tick;
       return;
     }
-    const { landmarks, frame } = this.#controller.tick(tickMs);
+    this.#render(tick);
+  }
+
+  #render(tick: PacerTick): void {
+    const nowMs = performance.now();
+    const rtpTimestamp = (this.#rtpBase + Math.round(((tick.dueMs - this.#startMs) * RTP_CLOCK_HZ) / 1000)) >>> 0;
+    const { landmarks, frame } = this.#controller.tick(nowMs);
     this.#setState(frame.state);
-    this.#phaseLock(frame, tickMs);
+    this.#phaseLock(frame, nowMs);
     if (!this.#model.ready) {
       // Worker restarting: keep the picture (the last frame) flowing.
-      this.#drop('worker_unavailable', tickMs);
+      this.#drop('worker_unavailable', nowMs);
       if (this.#lastFrame) this.#encodeAndSend(this.#lastFrame, rtpTimestamp, frame, tick.dueMs, { queueMs: 0, inferenceMs: 0 }, landmarks);
       return;
     }
     this.#inferenceBusy = true;
     const mouth = mouthOpening(landmarks);
+    const done = (): void => {
+      this.#inferenceBusy = false;
+      const pending = this.#pendingTick;
+      this.#pendingTick = undefined;
+      if (pending && !this.#closed) this.#render(pending);
+    };
     this.#model.render(landmarks).then(
       (rendered) => {
-        this.#inferenceBusy = false;
-        if (this.#closed) return;
-        this.#framesRendered += 1;
-        this.#lastFrame = rendered.frame;
-        this.#inference.add(rendered.inferenceMs);
-        const queueMs = Math.max(0, rendered.roundTripMs - rendered.inferenceMs);
-        this.#encodeAndSend(rendered.frame, rtpTimestamp, frame, tick.dueMs, { queueMs, inferenceMs: rendered.inferenceMs }, undefined, mouth);
+        if (!this.#closed) {
+          this.#framesRendered += 1;
+          this.#lastFrame = rendered.frame;
+          this.#inference.add(rendered.inferenceMs);
+          const queueMs = Math.max(0, rendered.roundTripMs - rendered.inferenceMs);
+          this.#encodeAndSend(rendered.frame, rtpTimestamp, frame, tick.dueMs, { queueMs, inferenceMs: rendered.inferenceMs }, undefined, mouth);
+        }
+        done();
       },
       (error: unknown) => {
-        this.#inferenceBusy = false;
-        if (this.#closed) return;
-        if (error instanceof StudentUnavailableError) this.#drop('worker_unavailable', tickMs);
-        else {
-          this.#drop('inference_error', tickMs);
-          this.#log.error({ err: error }, 'inference failed');
+        if (!this.#closed) {
+          if (error instanceof StudentUnavailableError) this.#drop('worker_unavailable', nowMs);
+          else {
+            this.#drop('inference_error', nowMs);
+            this.#log.error({ err: error }, 'inference failed');
+          }
         }
+        done();
       },
     );
   }
