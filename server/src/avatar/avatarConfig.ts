@@ -37,10 +37,10 @@ export const avatarConfigSchema = z.object({
   blinkDurationMs: z.tuple([z.number().positive(), z.number().positive()]).default([120, 300]),
   /**
    * Lip sync: listeners delay the driver's voice by the avatar's measured capture-to-RTP delay
-   * plus this (ms; the part the server cannot see: face tracking in the driver's page and the
-   * video receiver's extra buffering). 0 turns the correction into exactly the server's figure.
+   * plus this (ms; the part the server cannot see: face tracking in the driver's page, the capture
+   * clock's anchoring, the viewer's video decode and render — set from the e2e measurement).
    */
-  avSyncExtraMs: z.number().min(-500).max(1000).default(40),
+  avSyncExtraMs: z.number().min(-500).max(1000).default(100),
   /** Turn listener-side lip sync off (voices play at once, ahead of the avatar). */
   avSync: z.boolean().default(true),
   inference: z
