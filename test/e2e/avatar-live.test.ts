@@ -128,7 +128,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
       s.on('state', (state) => states.push(state));
     });
     browser = await launchChromium({ fakeVideo, fakeAudio });
-    alice = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ava', quality: 'low' });
+    alice = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ava', quality: 'medium' });
     bob = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ben', quality: 'low' });
     aliceId = (await alice.peerId()) as string;
   }, 180_000);
