@@ -105,6 +105,10 @@ describe('AvatarService', () => {
     expect(session.closed).toBe(true);
     expect(server.avatars.models.size).toBe(0);
     expect(room.peers.size).toBe(1);
+    expect(session.serverProducer.transport.closed).toBe(true);
+    expect(session.serverProducer.producer.closed).toBe(true);
+    expect(server.metrics.registry.getSingleMetric('avatar_render_sessions')).toBeDefined();
+    expect((await server.metrics.registry.getSingleMetricAsString('avatar_render_sessions')).trim().endsWith(' 0')).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
   });
