@@ -23,6 +23,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import type { AvatarFrameEvent } from '../../shared/src/avatar/avatarProtocol';
 import { ReplayMotionSource } from '../../server/src/avatar/ReplayMotionSource';
@@ -97,6 +99,9 @@ async function main(): Promise<void> {
     },
   });
   const workerPid = server.workers.workers[0]!.pid;
+  const baselineMs = await rawInferenceMs(studentDir, args.threads);
+  console.log(`baseline: the student alone in this process (onnxruntime-node, no pipeline), ${args.threads} thread(s): ` +
+    `p50 ${baselineMs.toFixed(1)} ms/frame → at most ${(1000 / baselineMs).toFixed(1)} frames/s per core, ${(1000 / baselineMs / args.fps).toFixed(2)} avatars at ${args.fps} fps`);
   const rows: Row[] = [];
   const periodMs = 1000 / args.fps;
   console.log(`avatar benchmark: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${args.fps} fps, student ${args.identityDir}, ` +
@@ -178,7 +183,7 @@ async function main(): Promise<void> {
   } finally {
     await server.close();
   }
-  printTable(rows);
+  printTable(rows, baselineMs);
   const baseline = rows.find((r) => r.n === 0);
   const sustained = rows.filter((r) => r.n > 0 && r.worstOnTimePct >= 95).sort((a, b) => b.n - a.n)[0];
   const cpuPerAvatar = sustained ? (sustained.cpuTotal - (baseline?.cpuTotal ?? 0)) / sustained.n : null;
@@ -208,16 +213,40 @@ function printRow(r: Row): void {
   );
 }
 
-function printTable(rows: Row[]): void {
+function printTable(rows: Row[], baselineMs: number): void {
   const base = rows.find((r) => r.n === 0)?.cpuTotal ?? 0;
-  console.log('\n| avatars | on time % (worst) | fps/avatar | motion→RTP p50 ms | p95 ms | inference p50 ms | encode p50 ms | dropped | CPU node % | CPU ffmpeg % | CPU worker % | CPU/avatar % (− baseline) | load avg |');
+  console.log('\n| avatars | on time % (worst) | fps/avatar | motion→RTP p50 ms | p95 ms | inference p50 ms (× alone) | encode p50 ms | dropped | CPU node % | CPU ffmpeg % | CPU worker % | CPU/avatar % (− baseline) | load avg |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const perAvatar = r.n > 0 ? fmt((r.cpuTotal - base) / r.n) : '-';
     console.log(
-      `| ${r.n} | ${r.n ? `${fmt(r.onTimePct)} (${fmt(r.worstOnTimePct)})` : '-'} | ${r.n ? fmt(r.fps) : '-'} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.inferenceP50)} | ${fmt(r.encodeP50)} | ${r.dropped} | ${fmt(r.cpuNode, 0)} | ${fmt(r.cpuFfmpeg, 0)} | ${fmt(r.cpuWorker, 0)} | ${perAvatar} | ${fmt(r.load)} |`,
+      `| ${r.n} | ${r.n ? `${fmt(r.onTimePct)} (${fmt(r.worstOnTimePct)})` : '-'} | ${r.n ? fmt(r.fps) : '-'} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.inferenceP50)}${r.inferenceP50 === null ? '' : ` (×${(r.inferenceP50 / baselineMs).toFixed(2)})`} | ${fmt(r.encodeP50)} | ${r.dropped} | ${fmt(r.cpuNode, 0)} | ${fmt(r.cpuFfmpeg, 0)} | ${fmt(r.cpuWorker, 0)} | ${perAvatar} | ${fmt(r.load)} |`,
     );
   }
+}
+
+/** p50 ms of the student run directly (30 runs after 5 warm-ups) on its neutral landmarks. */
+async function rawInferenceMs(studentDir: string, threads: number): Promise<number> {
+  const manifest = JSON.parse(readFileSync(join(studentDir, 'manifest.json'), 'utf8')) as {
+    model: { file: string };
+    identity: { neutralLandmarks: number[] };
+  };
+  const session = await ort.InferenceSession.create(join(studentDir, manifest.model.file), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const input = new ort.Tensor('float32', Float32Array.from(manifest.identity.neutralLandmarks), [1, 478, 3]);
+  const times: number[] = [];
+  for (let i = 0; i < 35; i += 1) {
+    const t0 = performance.now();
+    await session.run({ landmarks: input });
+    if (i >= 5) times.push(performance.now() - t0);
+  }
+  await session.release();
+  return quantile(times, 0.5) as number;
 }
 
 main().catch((error: unknown) => {
