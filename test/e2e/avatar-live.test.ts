@@ -162,6 +162,9 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
 
     const isAvatar = (s: { drivenByPeerId: string | null; kind: string }) => s.drivenByPeerId === aliceId && s.kind === 'video';
     await bob.expectRising(isAvatar, (s) => s.framesDecoded ?? 0, { what: "A's avatar framesDecoded" });
+    // Disclosure: B's tile of the avatar and A's own view of it both carry the label.
+    expect(await bob.page.textContent('.tile[data-synthetic="ai-avatar"] .tile-ai-label')).toBe('AI avatar');
+    expect(await alice.page.textContent('.tile[data-own-avatar="true"] .tile-ai-label')).toBe('AI avatar');
     const read = async () => ((await bob.inboundStats()).find(isAvatar)?.framesDecoded ?? 0) as number;
     const f0 = await read();
     const t0 = performance.now();
@@ -170,9 +173,6 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     figures.viewer_fps = Math.round(viewerFps * 10) / 10;
     expect(viewerFps).toBeGreaterThanOrEqual(20);
 
-    // Disclosure: B's tile of the avatar and A's own view both carry the label.
-    expect(await bob.page.textContent('.tile[data-synthetic="ai-avatar"] .tile-ai-label')).toBe('AI avatar');
-    expect(await alice.page.textContent('.tile[data-own-avatar="true"] .tile-ai-label')).toBe('AI avatar');
   }, 180_000);
 
   it("B's landmarker sees A's mouth motion on the received avatar (corr ≥ 0.8); capture-to-presentation latency", async () => {
