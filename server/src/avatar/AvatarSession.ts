@@ -24,7 +24,7 @@ import type { ServerProducer } from '../rooms/ServerProducer';
 import { RateWindow } from '../motion/RateWindow';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type { AvatarConfig } from './avatarConfig';
-import { FaceMotionController, type FaceMotionFrame } from './FaceMotionController';
+import { FaceMotionController, type FaceMotionFrame, type FaceMotionState } from './FaceMotionController';
 import type { MotionSource } from './MotionSource';
 import { Pacer, type PacerTick } from './Pacer';
 import { RecentValues } from './RecentValues';
@@ -326,13 +326,31 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     }
   }
 
+  /**
+   * The next encoded frame becomes a key frame. For a viewer's PLI/FIR it does not wait for the
+   * next inference (which may take longer than the 200 ms budget on a busy CPU): the last
+   * rendered picture is encoded again at once, as a key frame, with an RTP timestamp just after
+   * the last one submitted (the following rendered frames keep increasing). At most one such
+   * immediate key frame per 250 ms; requests in between ride on the flag.
+   */
   #requestKeyframe(reason: KeyframeReason): void {
+    const nowMs = performance.now();
     if (reason === 'pli' || reason === 'fir') {
       this.#keyframeRequests += 1;
-      this.#keyframeAskedMs ??= performance.now();
+      this.#keyframeAskedMs ??= nowMs;
     }
     this.#encoder.requestKeyframe(reason);
+    const immediate = (reason === 'pli' || reason === 'fir') && this.#lastFrame !== undefined && this.#lastSubmittedTs !== undefined;
+    if (!immediate || this.#closed || nowMs - this.#lastImmediateKeyframeMs < 250) return;
+    this.#lastImmediateKeyframeMs = nowMs;
+    const repeat: FaceMotionFrame = { state: this.#lastFaceState, sample: undefined, motionAgeMs: null, calibration: 1 };
+    this.#encodeAndSend(this.#lastFrame as Uint8Array, ((this.#lastSubmittedTs as number) + 1) >>> 0, repeat, nowMs, { queueMs: 0, inferenceMs: 0 }, undefined, this.#lastMouth);
   }
+
+  #lastSubmittedTs: number | undefined;
+  #lastImmediateKeyframeMs = Number.NEGATIVE_INFINITY;
+  #lastMouth = 0;
+  #lastFaceState: FaceMotionState = 'idle';
 
   #setState(state: AvatarSessionState): void {
     if (state === this.#state) return;
@@ -371,6 +389,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     const rtpTimestamp = (this.#rtpBase + Math.round(((tick.dueMs - this.#startMs) * RTP_CLOCK_HZ) / 1000)) >>> 0;
     const { landmarks, frame } = this.#controller.tick(nowMs);
     this.#setState(frame.state);
+    this.#lastFaceState = frame.state;
     this.#phaseLock(frame, nowMs);
     if (!this.#model.ready) {
       // Worker restarting: keep the picture (the last frame) flowing.
@@ -446,6 +465,8 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       return;
     }
     const encoded = this.#encoder.encode(rgb);
+    this.#lastSubmittedTs = rtpTimestamp;
+    this.#lastMouth = mouth;
     // Send in submission order even if encoders switch underneath.
     this.#sendChain = this.#sendChain.then(async () => {
       let result;
