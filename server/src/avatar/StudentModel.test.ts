@@ -9,7 +9,7 @@ import { StudentModelRegistry } from './StudentModelRegistry';
 import { testStudent } from './testStudent';
 
 const logger = pino({ level: 'silent' });
-const inference = { executionProvider: 'cpu' as const, intraOpThreads: 1, interOpThreads: 1, restartDelayMs: 50 };
+const inference = { executionProvider: 'cpu' as const, intraOpThreads: 1, interOpThreads: 1, concurrentRuns: 2, restartDelayMs: 50 };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -33,6 +33,18 @@ describe('StudentModel', () => {
     let differing = 0;
     for (let i = 0; i < a.frame.length; i += 1) if (a.frame[i] !== b.frame[i]) differing += 1;
     expect(differing).toBeGreaterThan(100);
+  });
+
+  it('keeps concurrent renders apart: each answer is the frame of its own landmarks', async () => {
+    const { manifest, modelPath } = testStudent();
+    const model = await StudentModel.load({ modelPath, manifest, ...inference, concurrentRuns: 2, logger });
+    cleanups.push(() => model.close());
+    const neutral = Float32Array.from(manifest.identity.neutralLandmarks);
+    const inputs = [0, 0.04, -0.04, 0.02, -0.02, 0.06].map((dx) => shifted(neutral, dx));
+    const alone: Uint8Array[] = [];
+    for (const input of inputs) alone.push((await model.render(input)).frame);
+    const together = await Promise.all(inputs.map((input) => model.render(input)));
+    together.forEach((r, i) => expect(Buffer.compare(Buffer.from(r.frame), Buffer.from(alone[i]!))).toBe(0));
   });
 
   it('restarts a crashed worker and renders again within 2 s', async () => {

@@ -2,7 +2,8 @@
  * One identity's student (`student.onnx`), loaded once into its own render worker thread
  * (renderWorker.mjs: one onnxruntime InferenceSession, explicit thread counts, pre-allocated
  * tensors) and shared by every AvatarSession that renders that identity. Frames are requested
- * with `render(landmarks)`; the worker runs them one at a time, off the main event loop.
+ * with `render(landmarks)`; the worker runs up to `concurrentRuns` of them at once (each on its
+ * own pre-allocated tensor pair, so sessions never see each other's frames), off the main loop.
  *
  * A worker that crashes is restarted after `restartDelayMs` (the model is reloaded, `restarted`
  * is emitted); renders asked meanwhile fail with `StudentUnavailableError`, so sessions keep
@@ -33,6 +34,8 @@ export interface StudentModelOptions {
   executionProvider: ExecutionProvider;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Runs in flight at once on the one session (each on its own pre-allocated tensors). */
+  concurrentRuns: number;
   restartDelayMs: number;
   logger: Logger;
 }
@@ -151,6 +154,7 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
         interOpThreads: this.#options.interOpThreads,
         landmarkFloats: 478 * 3,
         outputBytes: size * size * 3,
+        concurrentRuns: this.#options.concurrentRuns,
       },
     });
     this.#worker = worker;

@@ -34,6 +34,7 @@ export class StudentModelRegistry {
         executionProvider: this.#inference.executionProvider,
         intraOpThreads: this.#inference.intraOpThreads,
         interOpThreads: this.#inference.interOpThreads,
+        concurrentRuns: this.#inference.concurrentRuns,
         restartDelayMs: this.#inference.restartDelayMs,
         logger: this.#logger,
       });

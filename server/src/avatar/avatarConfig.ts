@@ -49,6 +49,11 @@ export const avatarConfigSchema = z.object({
       /** onnxruntime intra-op threads per model (each model runs in its own worker thread). */
       intraOpThreads: z.number().int().min(1).max(64).default(1),
       interOpThreads: z.number().int().min(1).max(64).default(1),
+      /**
+       * Inferences in flight at once per model (sessions of one identity share the model): each
+       * uses intraOpThreads, so concurrentRuns × intraOpThreads ≈ the cores to give rendering.
+       */
+      concurrentRuns: z.number().int().min(1).max(16).default(2),
       /** A render worker that crashes is restarted after this delay. */
       restartDelayMs: z.number().int().min(0).default(200),
     })
