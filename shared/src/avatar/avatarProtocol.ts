@@ -8,9 +8,10 @@ import { z } from 'zod';
 
 export const identityIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'identity ids are 1-64 letters, digits, "_" or "-"');
 
-export const listIdentitiesRequest = z.object({ method: z.literal('listIdentities'), data: z.object({}).default({}) });
-export const startAvatarRequest = z.object({ method: z.literal('startAvatar'), data: z.object({ identityId: identityIdSchema }) });
-export const stopAvatarRequest = z.object({ method: z.literal('stopAvatar'), data: z.object({}).default({}) });
+// Strict: a field these methods do not know is a malformed request, not something to ignore.
+export const listIdentitiesRequest = z.object({ method: z.literal('listIdentities'), data: z.strictObject({}).default({}) });
+export const startAvatarRequest = z.object({ method: z.literal('startAvatar'), data: z.strictObject({ identityId: identityIdSchema }) });
+export const stopAvatarRequest = z.object({ method: z.literal('stopAvatar'), data: z.strictObject({}).default({}) });
 
 export const identitySummarySchema = z.object({
   identityId: z.string(),
