@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { motionStreamConfigSchema } from './motion/motionStreamConfig';
+import { avatarConfigSchema } from './avatar/avatarConfig';
 
 /** Repository root, so default paths work whatever the current directory is. */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -80,6 +81,8 @@ export const configSchema = z
       .prefault({}),
     /** Avatar-mode motion uplink: jitter buffer, rate limit, validation (server/src/motion/). */
     motion: motionStreamConfigSchema.prefault({}),
+    /** Avatar rendering: frame rate, inference, encoder, identities and grants (server/src/avatar/). */
+    avatar: avatarConfigSchema.prefault({}),
     /** Built browser client (vite outDir). */
     clientDistDir: absolutePath.default(resolve(repoRoot, 'client/dist')),
     /** MediaPipe Face Landmarker bundle served to browsers at /models/face_landmarker.task. */
@@ -123,6 +126,10 @@ const envVars = {
   FACE_LANDMARKER_MODEL_PATH: ['faceLandmarkerModelPath'],
   MOTION_TARGET_DELAY_MS: ['motion', 'targetDelayMs'],
   MOTION_MAX_PACKETS_PER_SECOND: ['motion', 'maxPacketsPerSecond'],
+  AVATAR_FPS: ['avatar', 'fps'],
+  AVATAR_EXECUTION_PROVIDER: ['avatar', 'inference', 'executionProvider'],
+  AVATAR_INTRA_OP_THREADS: ['avatar', 'inference', 'intraOpThreads'],
+  AVATAR_BITRATE_KBPS: ['avatar', 'encoder', 'bitrateKbps'],
 } as const satisfies Record<string, readonly string[]>;
 
 const booleanPaths = new Set(['http.trustProxy']);
@@ -141,6 +148,9 @@ const numericPaths = new Set([
   'limits.maxRoomsPerAddress',
   'motion.targetDelayMs',
   'motion.maxPacketsPerSecond',
+  'avatar.fps',
+  'avatar.inference.intraOpThreads',
+  'avatar.encoder.bitrateKbps',
 ]);
 
 export class ConfigError extends Error {

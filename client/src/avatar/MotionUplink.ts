@@ -187,8 +187,14 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
     }
   }
 
+  /**
+   * While true no motion is sent (what a background tab, whose frame callbacks stop, does): the
+   * server's avatar shows idle motion. Tests flip it; the page never does.
+   */
+  paused = false;
+
   #onFrame(metadata: VideoFrameMetadataLike): void {
-    if (this.#closed) return;
+    if (this.#closed || this.paused) return;
     const width = this.#video.videoWidth;
     const height = this.#video.videoHeight;
     if (width === 0 || height === 0) return;

@@ -14,6 +14,7 @@ import type { RoomRegistry } from '../rooms/RoomRegistry';
 import { AddressLimits, clientAddressKey } from './AddressLimits';
 import type { SignallingError } from './SignallingError';
 import { SignallingSession } from './SignallingSession';
+import type { AvatarRequestHandler } from '../avatar/avatarRequests';
 
 export type SignallingServerOptions = {
   httpServer: HttpServer;
@@ -21,6 +22,8 @@ export type SignallingServerOptions = {
   config: Config;
   logger: Logger;
   metrics: ServerMetrics;
+  /** Avatar methods (listIdentities, startAvatar, stopAvatar). */
+  avatar?: AvatarRequestHandler;
 };
 
 export class SignallingServer {
@@ -64,6 +67,7 @@ export class SignallingServer {
         config: options.config,
         logger: log,
         metrics: options.metrics,
+        ...(options.avatar ? { avatar: options.avatar } : {}),
       });
       this.#sessions.add(session);
       socket.once('disconnect', () => {

@@ -31,7 +31,9 @@ import {
   PayloadTooLargeError,
   RateLimitedError,
   RoomClosedError,
+  SignallingError,
 } from './SignallingError';
+import type { AvatarRequestHandler } from '../avatar/avatarRequests';
 import { TokenBucket } from '../util/TokenBucket';
 
 export type SignallingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -45,6 +47,8 @@ export type SignallingSessionOptions = {
   config: Config;
   logger: Logger;
   metrics: ServerMetrics;
+  /** Handles the avatar methods; without it they answer UNAVAILABLE. */
+  avatar?: AvatarRequestHandler;
 };
 
 type Joined = { room: Room; peer: Peer };
@@ -58,6 +62,7 @@ export class SignallingSession {
   readonly #joinBucket: TokenBucket;
   readonly #address: string;
   readonly #addressLimits: AddressLimits;
+  readonly #avatar: AvatarRequestHandler | undefined;
   #log: Logger;
   #joined: Joined | undefined;
   #joining = false;
@@ -68,6 +73,7 @@ export class SignallingSession {
     this.#rooms = options.rooms;
     this.#config = options.config;
     this.#metrics = options.metrics;
+    this.#avatar = options.avatar;
     this.#log = options.logger.child({ socketId: options.socket.id });
     const { requestsPerSecond, requestBurst } = options.config.limits;
     this.#bucket = new TokenBucket({ ratePerSecond: requestsPerSecond, capacity: requestBurst });
@@ -174,6 +180,14 @@ export class SignallingSession {
         this.#require(request.method);
         this.#leave();
         return {};
+      // avatar rendering: one hook into server/src/avatar
+      case 'listIdentities':
+      case 'startAvatar':
+      case 'stopAvatar': {
+        const joined = this.#require(request.method);
+        if (!this.#avatar) throw new SignallingError('UNAVAILABLE', 'avatar rendering is not enabled on this server');
+        return this.#avatar.handle(joined, request);
+      }
       default:
         return assertUnreachable(request);
     }

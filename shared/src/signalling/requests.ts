@@ -17,6 +17,7 @@ import {
   sctpStreamParametersSchema,
 } from './mediasoupSchemas';
 import { clientText } from './clientText';
+import { listIdentitiesRequest, startAvatarRequest, stopAvatarRequest } from '../avatar/avatarProtocol';
 
 /** Room ids appear in URLs: keep them to URL-safe characters. */
 export const roomIdSchema = z
@@ -118,6 +119,10 @@ export const signallingRequestSchema = z.union([
   consumerActionRequest,
   closeDataProducerRequest,
   leaveRequest,
+  // avatar rendering (shared/src/avatar/avatarProtocol.ts)
+  listIdentitiesRequest,
+  startAvatarRequest,
+  stopAvatarRequest,
 ]);
 
 export type SignallingRequest = z.infer<typeof signallingRequestSchema>;
@@ -150,4 +155,7 @@ export const signallingMethods: readonly SignallingMethod[] = [
   'resumeConsumer',
   'closeDataProducer',
   'leave',
+  'listIdentities',
+  'startAvatar',
+  'stopAvatar',
 ];
