@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { MotionFrame } from '@shared/motion';
 import type { Config } from './config';
 import { createHttpApp } from './http/createHttpApp';
+import { OnboardingService } from './identities/OnboardingService';
 import { createLogger, type Logger } from './logger';
 import { WorkerPool } from './media/WorkerPool';
 import { ServerMetrics } from './metrics/ServerMetrics';
@@ -31,6 +32,8 @@ export class AvatarServer {
   readonly signalling: SignallingServer;
   /** Avatar-mode motion streams, one per peer with a 'motion' data channel. */
   readonly motion: MotionService<MotionFrame>;
+  /** Identity registry, uploads, training jobs, grants and join tokens. */
+  readonly onboarding: OnboardingService;
   readonly httpServer: HttpServer;
   /** Loopback URL of this server, e.g. http://127.0.0.1:3000 (what tests and the banner use). */
   readonly url: string;
@@ -44,6 +47,7 @@ export class AvatarServer {
     rooms: RoomRegistry;
     signalling: SignallingServer;
     motion: MotionService<MotionFrame>;
+    onboarding: OnboardingService;
     httpServer: HttpServer;
     url: string;
   }) {
@@ -54,6 +58,7 @@ export class AvatarServer {
     this.rooms = fields.rooms;
     this.signalling = fields.signalling;
     this.motion = fields.motion;
+    this.onboarding = fields.onboarding;
     this.httpServer = fields.httpServer;
     this.url = fields.url;
   }
@@ -76,7 +81,8 @@ export class AvatarServer {
       metrics: new MotionMetrics(metrics.registry),
       logger,
     });
-    const app = createHttpApp({ config, rooms, motion, metrics, logger });
+    const onboarding = OnboardingService.create({ config: config.onboarding, logger });
+    const app = createHttpApp({ config, rooms, motion, metrics, logger, onboarding });
     const httpServer = createServer(app);
     const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics });
     try {
@@ -89,6 +95,7 @@ export class AvatarServer {
       });
     } catch (error) {
       await signalling.close().catch(() => undefined);
+      await onboarding.close();
       motion.close();
       rooms.close();
       workers.close();
@@ -105,7 +112,7 @@ export class AvatarServer {
         'face landmarker model not found: avatar mode is unavailable until FACE_LANDMARKER_MODEL_PATH names Google\'s face_landmarker.task',
       );
     }
-    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, motion, httpServer, url });
+    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, motion, onboarding, httpServer, url });
   }
 
   get closed(): boolean {
@@ -125,6 +132,7 @@ export class AvatarServer {
     // Keep-alive HTTP connections would hold the server open; socket.io closes the listener.
     this.httpServer.closeAllConnections();
     await signallingClosed;
+    await this.onboarding.close();
     this.workers.close();
     this.logger.info('avatar server closed');
   }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { onboardingConfigSchema, onboardingEnvVars, onboardingNumericPaths } from './identities/onboardingConfig';
 import { motionStreamConfigSchema } from './motion/motionStreamConfig';
 
 /** Repository root, so default paths work whatever the current directory is. */
@@ -70,6 +71,8 @@ export const configSchema = z
     clientDistDir: absolutePath.default(resolve(repoRoot, 'client/dist')),
     /** MediaPipe Face Landmarker bundle served to browsers at /models/face_landmarker.task. */
     faceLandmarkerModelPath: absolutePath.default(resolve(repoRoot, '../shared/models/face_landmarker.task')),
+    /** Identity registry, uploads, training queue, grants (server/src/identities/). */
+    onboarding: onboardingConfigSchema(absolutePath, repoRoot).prefault({}),
   })
   .superRefine((c, ctx) => {
     if (c.mediasoup.rtcMinPort > c.mediasoup.rtcMaxPort) {
@@ -104,6 +107,7 @@ const envVars = {
   FACE_LANDMARKER_MODEL_PATH: ['faceLandmarkerModelPath'],
   MOTION_TARGET_DELAY_MS: ['motion', 'targetDelayMs'],
   MOTION_MAX_PACKETS_PER_SECOND: ['motion', 'maxPacketsPerSecond'],
+  ...onboardingEnvVars,
 } as const satisfies Record<string, readonly string[]>;
 
 const numericPaths = new Set([
@@ -116,6 +120,7 @@ const numericPaths = new Set([
   'limits.requestsPerSecond',
   'motion.targetDelayMs',
   'motion.maxPacketsPerSecond',
+  ...onboardingNumericPaths,
 ]);
 
 export class ConfigError extends Error {
