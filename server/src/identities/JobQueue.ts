@@ -8,7 +8,8 @@
  * Events: `job` (JobStatus) on every change, for the live job view (SSE).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import type { JobStatus } from '@shared/onboarding';
 import type { TrainingEvent } from '@shared/student';
 import type { Config } from '../config';
@@ -147,16 +148,18 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     let done: Extract<TrainingEvent, { event: 'done' }> | undefined;
     proc.on('event', (event) => {
       switch (event.event) {
-        case 'progress':
+        case 'progress': {
+          const preview = event.preview ? this.#keepPreview(job.id, event.preview, out) : undefined;
           this.#registry.jobs.progress(job.id, this.runner, {
             stage: event.stage,
             overall: event.overall,
             etaS: event.eta_s,
             loss: event.loss,
-            ...(event.preview && this.#insideOut(event.preview, out) ? { preview: layout.rel(event.preview) } : {}),
+            ...(preview ? { preview } : {}),
           });
           this.#emit(job.id);
           break;
+        }
         case 'error':
           active.lastError = event;
           log.warn({ code: event.code, message: event.message }, 'training refused');
@@ -192,8 +195,22 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     this.#finish(active, { state: 'failed', error: failureOf(active.lastError, exit) });
   }
 
-  #insideOut(path: string, out: string): boolean {
-    return path.startsWith(out + '/') && existsSync(path);
+  /**
+   * Copies a preview frame the CLI wrote inside its --out to `jobs/<id>/preview.png` (the out
+   * directory moves when the job finishes; the job's row must not point into it). Returns the
+   * stored relative path, or undefined for a path outside --out or a missing file.
+   */
+  #keepPreview(jobId: string, path: string, out: string): string | undefined {
+    if (!path.startsWith(out + '/') || !existsSync(path)) return undefined;
+    const layout = this.#registry.layout;
+    const target = join(layout.jobDir(jobId), 'preview.png');
+    try {
+      copyFileSync(path, `${target}.tmp`);
+      renameSync(`${target}.tmp`, target);
+    } catch {
+      return undefined;
+    }
+    return layout.rel(target);
   }
 
   #finish(active: Active, end: { state: 'failed' | 'cancelled'; error: { code: string; message: string } }): void {

@@ -112,7 +112,7 @@ export function onboardingRoutes(service: OnboardingService): Router {
   for (const which of ['preview', 'report'] as const) {
     router.get(`/identities/:id/versions/:v/${which}`, requireAdmin, (req, res, next) => {
       const path = service.registry.versionFile(idParam(req), versionParam(req), which);
-      res.sendFile(path, (error) => error && next(error));
+      res.sendFile(path, { dotfiles: 'allow' }, (error) => error && next(error));
     });
   }
   router.post('/identities/:id/rollback', requireAdmin, json, (req, res) => {
@@ -147,13 +147,13 @@ export function onboardingRoutes(service: OnboardingService): Router {
     service.queue.status(id);
     const log = service.registry.layout.jobLog(id);
     if (!existsSync(log)) throw new HttpError(404, 'NOT_FOUND', 'this job has no log yet');
-    res.type('text/plain').sendFile(log, (error) => error && next(error));
+    res.type('text/plain').sendFile(log, { dotfiles: 'allow' }, (error) => error && next(error));
   });
   router.get('/jobs/:id/preview.png', requireAdmin, (req, res, next) => {
     const path = service.queue.previewPath(jobParam(req));
     if (!path) throw new HttpError(404, 'NOT_FOUND', 'no preview frame yet');
     res.set('Cache-Control', 'no-store');
-    res.type('image/png').sendFile(path, (error) => error && next(error));
+    res.type('image/png').sendFile(path, { dotfiles: 'allow' }, (error) => error && next(error));
   });
 
   // Server-sent events: every job change, as it happens (no polling).
