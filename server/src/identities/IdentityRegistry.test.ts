@@ -116,7 +116,7 @@ describe('IdentityRegistry', () => {
         const manifestPath = join(out, 'manifest.json');
         const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
         m.gates.passed = false;
-        const [name] = Object.keys(m.gates.metrics);
+        const name = Object.keys(m.gates.metrics)[0] as string;
         m.gates.metrics[name].passed = false;
         writeFileSync(manifestPath, JSON.stringify(m));
       }
