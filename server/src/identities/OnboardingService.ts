@@ -3,7 +3,7 @@
  * admin token, join tokens and the registry-backed IdentityAccess, created and closed together.
  * `AvatarServer` owns one; its HTTP routes live in `onboardingRoutes.ts`.
  */
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { uploadFieldsSchema, type UploadAccepted } from '@shared/onboarding';
@@ -89,7 +89,7 @@ export class OnboardingService {
    */
   async upload(req: IncomingMessage, actor: string, method: 'admin' | 'self' = 'admin'): Promise<UploadAccepted> {
     const received = await receiveUpload(req, { tmpDir: this.registry.layout.tmp, maxBytes: this.config.uploads.maxBytes });
-    const tmp = received.file.path;
+    let tmp = received.file.path;
     try {
       let consent: unknown;
       try {
@@ -105,6 +105,9 @@ export class OnboardingService {
         throw new RegistryError(400, code, `${where}: ${issue?.message ?? 'invalid'}`);
       }
       const media = await inspectUpload(tmp, this.config.uploads);
+      // Name it by its content: the Python tools pick the image or video reader by extension.
+      await rename(tmp, `${tmp}.${media.ext}`);
+      tmp = `${tmp}.${media.ext}`;
       const check = await this.checker.check(tmp);
       if (check.kind !== media.kind) {
         throw new RegistryError(422, 'UNSUPPORTED_INPUT', `The file looks like a ${media.kind} but reads as a ${check.kind}.`);

@@ -68,7 +68,9 @@ export async function receiveUpload(req: IncomingMessage, o: { tmpDir: string; m
       });
       stream.once('limit', () => {
         fail(new RegistryError(413, 'PAYLOAD_TOO_LARGE', tooLarge(o.maxBytes)));
-        // Stop reading now: the handler answers 413 and closes the connection.
+        // Stop reading now (the rest of the part would never come): the handler answers 413 and
+        // closes the connection.
+        stream.destroy();
         reject(failure);
       });
       writing = pipeline(stream, tap, createWriteStream(path, { flags: 'wx' })).then(() => {
