@@ -8,7 +8,7 @@
  * Events: `job` (JobStatus) on every change, for the live job view (SSE).
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobStatus } from '@shared/onboarding';
 import type { TrainingEvent } from '@shared/student';
@@ -18,7 +18,7 @@ import { TypedEmitter } from '../util/TypedEmitter';
 import type { IdentityRegistry } from './IdentityRegistry';
 import { readStudentDir } from './IdentityRegistry';
 import type { JobRow } from './JobStore';
-import { processStartTime, trainCommand } from './pythonCommand';
+import { processAlive, processStartTime, trainCommand } from './pythonCommand';
 import { RegistryError } from './RegistryError';
 import { killGroup, TrainingProcess, type TrainingExit } from './TrainingProcess';
 
@@ -152,6 +152,8 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
           const preview = event.preview ? this.#keepPreview(job.id, event.preview, out) : undefined;
           this.#registry.jobs.progress(job.id, this.runner, {
             stage: event.stage,
+            step: event.step,
+            total: event.total,
             overall: event.overall,
             etaS: event.eta_s,
             loss: event.loss,
@@ -226,10 +228,10 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
   #recover(): void {
     for (const job of this.#registry.jobs.list({ states: ['running'] })) {
       if (job.runner && runnerAlive(job.runner)) continue;
-      if (job.child_pid && job.child_start && processStartTime(job.child_pid) === job.child_start) {
+      if (job.child_pid && processAlive(job.child_pid, job.child_start ?? undefined)) {
         this.#log.warn({ jobId: job.id, pid: job.child_pid }, 'stopping the training process a dead server left behind');
         killGroup(job.child_pid, 'SIGKILL');
-        waitGone(job.child_pid, job.child_start);
+        waitGone(job.child_pid, job.child_start as string);
       }
       // Take ownership first so recording the version (or requeueing) is ours alone.
       const claimed = this.#registry.db
@@ -269,26 +271,13 @@ function runnerAlive(runner: string): boolean {
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return liveRunners.has(runner);
-  return processStartTime(pid) === start;
+  return processAlive(pid, start);
 }
 
-/** Waits (briefly, synchronously) until a killed process is gone. */
+/** Waits (briefly, synchronously: start-up only) until a killed process is gone or a zombie. */
 function waitGone(pid: number, start: string): void {
   const deadline = Date.now() + 5000;
-  while (processStartTime(pid) === start && Date.now() < deadline) {
-    // A zombie whose parent died is reaped by init quickly; the state field shows 'Z' meanwhile.
-    const stat = safeRead(`/proc/${pid}/stat`);
-    if (stat && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-}
-
-function safeRead(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
+  while (processAlive(pid, start) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
 }
 
 function failureOf(lastError: TrainingEvent | undefined, exit: TrainingExit): { code: string; message: string } {

@@ -15,6 +15,8 @@ export type JobRow = {
   identity_id: string;
   state: JobState;
   stage: string | null;
+  stage_step: number | null;
+  stage_total: number | null;
   progress: number;
   eta_s: number | null;
   loss: number | null;
@@ -95,13 +97,18 @@ export class JobStore {
       .run(child?.pid ?? null, child?.start ?? null, now(), id, runner);
   }
 
-  progress(id: string, runner: string, p: { stage: TrainingStage; overall: number; etaS: number | null; loss: number | null; preview?: string }): void {
+  progress(
+    id: string,
+    runner: string,
+    p: { stage: TrainingStage; step: number; total: number; overall: number; etaS: number | null; loss: number | null; preview?: string },
+  ): void {
     this.db
       .prepare(
-        `UPDATE jobs SET stage = ?, progress = MAX(progress, ?), eta_s = ?, loss = ?, preview = COALESCE(?, preview), updated_at = ?
+        `UPDATE jobs SET stage = ?, stage_step = ?, stage_total = ?, progress = MAX(progress, ?), eta_s = ?, loss = ?,
+           preview = COALESCE(?, preview), updated_at = ?
          WHERE id = ? AND runner = ? AND state = 'running'`,
       )
-      .run(p.stage, p.overall, p.etaS, p.loss, p.preview ?? null, now(), id, runner);
+      .run(p.stage, p.step, p.total, p.overall, p.etaS, p.loss, p.preview ?? null, now(), id, runner);
   }
 
   /** Ends a running job owned by `runner`. Returns false if it was no longer ours (cancelled, reclaimed). */
@@ -171,6 +178,7 @@ export class JobStore {
       state: row.state,
       progress: Math.min(1, Math.max(0, row.progress)),
       stage: stage.success ? stage.data : null,
+      step: row.stage_step !== null && row.stage_total !== null ? { step: row.stage_step, total: row.stage_total } : null,
       etaS: row.eta_s,
       loss: row.loss,
       ...(row.error_code ? { error: { code: row.error_code, message: row.error_message ?? row.error_code } } : {}),

@@ -93,4 +93,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_identity ON audit (identity_id, id);
   `,
+  // 2: the step within the stage of the latest progress event (the job view shows "step 120 of 300").
+  `
+  ALTER TABLE jobs ADD COLUMN stage_step INTEGER;
+  ALTER TABLE jobs ADD COLUMN stage_total INTEGER;
+  `,
 ];

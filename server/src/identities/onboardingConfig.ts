@@ -3,7 +3,7 @@
  * run, and how admins and participants authenticate. Every default runs with no set-up
  * (`npm start`); the environment variables are listed in `onboardingEnvVars`.
  */
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { z } from 'zod';
 
 /** A boolean that also accepts the strings an environment variable holds. */
@@ -51,7 +51,10 @@ export function onboardingConfigSchema(absolutePath: z.ZodType<string, string>, 
       .object({
         executable: absolutePath.default(resolve(repoRoot, 'models/.venv/bin/python')),
         cwd: absolutePath.default(resolve(repoRoot, 'models')),
-        pythonPath: z.array(absolutePath).default([resolve(repoRoot, 'models')]),
+        /** Prepended to PYTHONPATH; from the environment, a `:`-separated list. */
+        pythonPath: z
+          .preprocess((v) => (typeof v === 'string' ? v.split(delimiter).filter(Boolean) : v), z.array(absolutePath))
+          .default([resolve(repoRoot, 'models')]),
         trainModule: z.string().min(1).default('avatar_ml.student.train'),
         checkModule: z.string().min(1).default('avatar_ml.student.check_source'),
         /** Extra arguments to every training run, e.g. ['--preset', 'fast']. */
@@ -75,6 +78,8 @@ export const onboardingEnvVars = {
   MAX_CLIP_SECONDS: ['onboarding', 'uploads', 'maxClipSeconds'],
   JOB_CONCURRENCY: ['onboarding', 'jobConcurrency'],
   TRAIN_PYTHON: ['onboarding', 'python', 'executable'],
+  TRAIN_PYTHONPATH: ['onboarding', 'python', 'pythonPath'],
+  TRAIN_CWD: ['onboarding', 'python', 'cwd'],
   TRAIN_ARGS: ['onboarding', 'python', 'trainArgs'],
 } as const satisfies Record<string, readonly string[]>;
 

@@ -57,3 +57,18 @@ export function processStartTime(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * True while the process `pid` that started at `startTime` runs. A zombie (exited, not yet reaped:
+ * in a container whose init does not reap, an orphan's zombie can linger) counts as gone.
+ */
+export function processAlive(pid: number, startTime: string | undefined): boolean {
+  if (startTime === undefined) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] === startTime && fields[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -70,6 +70,8 @@ export const jobStatusSchema = z.object({
   progress: z.number().min(0).max(1),
   /** Training stage of the latest progress event; null before the first one. */
   stage: trainingStageSchema.nullable(),
+  /** Step within that stage (e.g. training step 120 of 300); null before the first event. */
+  step: z.object({ step: z.number().int().min(0), total: z.number().int().min(0) }).nullable(),
   /** Seconds left, as the CLI estimates it; null while unknown. */
   etaS: z.number().min(0).nullable(),
   loss: z.number().nullable(),
