@@ -84,7 +84,7 @@ export class AvatarServer {
     const onboarding = OnboardingService.create({ config: config.onboarding, logger });
     const app = createHttpApp({ config, rooms, motion, metrics, logger, onboarding });
     const httpServer = createServer(app);
-    const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics });
+    const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics, joinAuthorizer: onboarding.joinAuthorizer });
     try {
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

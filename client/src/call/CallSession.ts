@@ -287,6 +287,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       displayName: this.displayName,
       rtpCapabilities: this.#device.rtpCapabilities as RequestInput<'join'>['rtpCapabilities'],
       sctpCapabilities: this.#device.sctpCapabilities as RequestInput<'join'>['sctpCapabilities'],
+      // A join token from the invitation link (?token=…): room, name and the identities it grants.
+      ...(joinTokenFromUrl() ? { token: joinTokenFromUrl() } : {}),
     });
     this.#peerId = joined.peerId;
     for (const peer of joined.peers) this.#addParticipant(peer);
@@ -481,4 +483,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.emit('ended', end);
     this.close();
   }
+}
+
+function joinTokenFromUrl(): string | undefined {
+  if (typeof location === 'undefined') return undefined;
+  return new URLSearchParams(location.search).get('token') ?? undefined;
 }

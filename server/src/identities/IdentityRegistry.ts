@@ -107,11 +107,15 @@ export class IdentityRegistry {
    * Creates an identity from a checked upload: the identity, its consent record, its source file
    * (moved from tmp/ into the identity's directory) and a queued training job, all or nothing.
    */
-  createIdentity(input: { displayName: string; consent: ConsentInput; source: SourceFile; actor: string }): {
+  createIdentity(input: { displayName: string; consent: ConsentInput; source: SourceFile; actor: string; identityId?: string }): {
     identityId: string;
     jobId: string;
   } {
-    const identityId = newIdentityId(input.displayName);
+    const identityId = input.identityId ?? newIdentityId(input.displayName);
+    if (input.identityId && this.identityRow(input.identityId)) {
+      rmSync(input.source.tmpPath, { force: true });
+      throw new RegistryError(409, 'IDENTITY_EXISTS', `identity "${input.identityId}" already exists`);
+    }
     const jobId = newJobId();
     const identityDir = this.layout.identityDir(identityId);
     const sourcePath = join(identityDir, `source.${input.source.ext}`);

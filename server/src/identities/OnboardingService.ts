@@ -12,6 +12,7 @@ import type { Logger } from '../logger';
 import type { IdentityAccess } from './IdentityAccess';
 import { IdentityRegistry } from './IdentityRegistry';
 import { JobQueue } from './JobQueue';
+import { JoinAuthorizer } from './JoinAuthorizer';
 import { JoinTokens } from './JoinTokens';
 import { inspectUpload } from './mediaInspection';
 import { receiveUpload } from './receiveUpload';
@@ -32,7 +33,10 @@ export class OnboardingService {
   readonly registry: IdentityRegistry;
   readonly queue: JobQueue;
   readonly joinTokens: JoinTokens;
+  /** Identities a participant may drive (the live avatar runtime asks this). */
   readonly access: RegistryIdentityAccess;
+  /** The signalling join check; `joinAuthorizer.requester(roomId, peer)` gives IdentityAccess its requester. */
+  readonly joinAuthorizer: JoinAuthorizer;
   readonly checker: SourceChecker;
   readonly #adminTokenHash: Buffer;
   readonly #log: Logger;
@@ -53,6 +57,7 @@ export class OnboardingService {
     this.joinTokens = fields.joinTokens;
     this.access = fields.access;
     this.checker = new SourceChecker(fields.config);
+    this.joinAuthorizer = new JoinAuthorizer(fields.joinTokens, fields.config);
     this.#adminTokenHash = sha256(fields.adminToken);
     this.#log = fields.logger;
   }
@@ -97,7 +102,11 @@ export class OnboardingService {
       } catch {
         throw new RegistryError(400, 'BAD_CONSENT', 'The consent field must be JSON: {"subjectName","uploadedBy","statement","agreed":true}.');
       }
-      const fields = uploadFieldsSchema.safeParse({ displayName: received.fields.displayName, consent: consent && typeof consent === 'object' ? { ...consent, method } : consent });
+      const fields = uploadFieldsSchema.safeParse({
+        displayName: received.fields.displayName,
+        consent: consent && typeof consent === 'object' ? { ...consent, method } : consent,
+        ...(received.fields.identityId ? { identityId: received.fields.identityId } : {}),
+      });
       if (!fields.success) {
         const issue = fields.error.issues[0];
         const where = issue?.path.join('.') || 'body';
@@ -116,6 +125,7 @@ export class OnboardingService {
         displayName: fields.data.displayName,
         consent: fields.data.consent,
         actor,
+        ...(fields.data.identityId ? { identityId: fields.data.identityId } : {}),
         source: {
           tmpPath: tmp,
           ext: media.ext,

@@ -10,6 +10,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics/ServerMetrics';
 import type { RoomRegistry } from '../rooms/RoomRegistry';
+import type { JoinAuthorizer } from '../identities/JoinAuthorizer';
 import { SignallingSession } from './SignallingSession';
 
 export type SignallingServerOptions = {
@@ -18,6 +19,8 @@ export type SignallingServerOptions = {
   config: Config;
   logger: Logger;
   metrics: ServerMetrics;
+  /** Join-token check passed to every session. */
+  joinAuthorizer?: JoinAuthorizer;
 };
 
 export class SignallingServer {
@@ -40,6 +43,7 @@ export class SignallingServer {
         config: options.config,
         logger: log,
         metrics: options.metrics,
+        ...(options.joinAuthorizer ? { joinAuthorizer: options.joinAuthorizer } : {}),
       });
       this.#sessions.add(session);
       socket.once('disconnect', () => {

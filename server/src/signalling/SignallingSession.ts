@@ -30,7 +30,9 @@ import {
   PayloadTooLargeError,
   RateLimitedError,
   RoomClosedError,
+  UnauthorizedError,
 } from './SignallingError';
+import { JoinRefusedError, type JoinAuth, type JoinAuthorizer } from '../identities/JoinAuthorizer';
 import { TokenBucket } from '../util/TokenBucket';
 
 export type SignallingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -41,6 +43,8 @@ export type SignallingSessionOptions = {
   config: Config;
   logger: Logger;
   metrics: ServerMetrics;
+  /** Join-token check (server/src/identities/JoinAuthorizer.ts); without one every join is allowed. */
+  joinAuthorizer?: JoinAuthorizer;
 };
 
 type Joined = { room: Room; peer: Peer };
@@ -51,6 +55,7 @@ export class SignallingSession {
   readonly #config: Config;
   readonly #metrics: ServerMetrics;
   readonly #bucket: TokenBucket;
+  readonly #joinAuthorizer: JoinAuthorizer | undefined;
   #log: Logger;
   #joined: Joined | undefined;
   #joining = false;
@@ -61,6 +66,7 @@ export class SignallingSession {
     this.#rooms = options.rooms;
     this.#config = options.config;
     this.#metrics = options.metrics;
+    this.#joinAuthorizer = options.joinAuthorizer;
     this.#log = options.logger.child({ socketId: options.socket.id });
     const { requestsPerSecond, requestBurst } = options.config.limits;
     this.#bucket = new TokenBucket({ ratePerSecond: requestsPerSecond, capacity: requestBurst });
@@ -171,6 +177,7 @@ export class SignallingSession {
     if (this.#joined || this.#joining) throw new AlreadyJoinedError();
     this.#joining = true;
     try {
+      const auth = await this.#authorize(data);
       const room = await this.#rooms.getOrCreate(data.roomId);
       if (this.#closed) throw new RoomClosedError(data.roomId);
       const peer = room.join({
@@ -180,6 +187,7 @@ export class SignallingSession {
         ...(data.sctpCapabilities ? { sctpCapabilities: data.sctpCapabilities as ms.SctpCapabilities } : {}),
         notify: (notification) => this.#socket.emit('notification', notification),
       });
+      if (auth) this.#joinAuthorizer?.bind(peer, auth);
       this.#joined = { room, peer };
       this.#log = this.#log.child({ roomId: room.id, peerId: peer.id });
       // However the peer ends (leave, room closed, worker died), this connection is free again.
@@ -193,6 +201,17 @@ export class SignallingSession {
       };
     } finally {
       this.#joining = false;
+    }
+  }
+
+  /** The join-token check, before any room resource exists; UNAUTHORIZED with the reason. */
+  async #authorize(data: { roomId: string; displayName: string; token?: string | undefined }): Promise<JoinAuth | undefined> {
+    if (!this.#joinAuthorizer) return undefined;
+    try {
+      return await this.#joinAuthorizer.authorize(data);
+    } catch (error) {
+      if (error instanceof JoinRefusedError) throw new UnauthorizedError(error.message, { cause: error });
+      throw error;
     }
   }
 

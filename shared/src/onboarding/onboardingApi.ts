@@ -49,6 +49,8 @@ export type ConsentRecord = z.infer<typeof consentRecordSchema>;
 export const uploadFieldsSchema = z.object({
   displayName: plainText(64),
   consent: consentInputSchema,
+  /** Optional id to give the identity (e.g. `demo`); default: made from the display name. */
+  identityId: identityIdSchema.optional(),
 });
 
 export const uploadAcceptedSchema = z.object({ identityId: identityIdSchema, jobId: jobIdSchema });
