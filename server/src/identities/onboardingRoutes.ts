@@ -20,6 +20,7 @@
  *   GET    /api/events                                   → text/event-stream of `job` events (JobStatus)
  *   POST   /api/tokens                                   { roomId, displayName, identities, ttlS } → { token, expiresAt }
  *   GET    /api/audit?identityId=                        → { entries: AuditEntry[] }
+ *   GET    /api/openapi.json                             the OpenAPI 3.1 document (no token)
  *   POST   /api/admin/session                            Bearer → sets the admin cookie (for <img>, <video>, EventSource)
  */
 import { existsSync } from 'node:fs';
@@ -36,6 +37,7 @@ import {
 import type { z } from 'zod';
 import { HttpError } from '../http/HttpError';
 import type { OnboardingService } from './OnboardingService';
+import { openApiDocument } from './openApiDocument';
 
 export const ADMIN_COOKIE = 'avatar_admin';
 
@@ -67,6 +69,11 @@ export function onboardingRoutes(service: OnboardingService): Router {
     return v;
   };
   const jobParam = (req: Request) => parse(jobIdSchema, req.params.id, 'job id');
+
+  // Public: the API description, generated from the zod schemas.
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
 
   router.post('/admin/session', requireAdmin, (req, res) => {
     const header = req.headers.authorization ?? '';
