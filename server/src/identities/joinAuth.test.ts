@@ -4,7 +4,7 @@
  * IdentityAccess.resolve for the joined peer (no token, token without the identity, grant
  * revoked, granted, the demo rule) against a real registry with a really trained student.
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,5 +158,22 @@ describe.skipIf(studentCliMissing)('IdentityAccess for a joined peer (a really t
     const access = server.onboarding.access;
     expect((await access.resolve(requester(undefined, 'demo', 'Anyone'), 'demo')).identityId).toBe('demo');
     expect(await codeOf(access.resolve(requester(undefined, 'standup', 'Anyone'), 'demo'))).toBe('IDENTITY_NOT_GRANTED');
+  });
+
+  it('deleting the published version leaves a loaded session rendering, and refuses new ones', async () => {
+    const access = server.onboarding.access;
+    const resolved = await access.resolve(requester(undefined, 'demo', 'Anyone'), 'demo');
+    const { InferenceSession, Tensor } = await import('onnxruntime-node');
+    const session = await InferenceSession.create(resolved.modelPath, { intraOpNumThreads: 1 });
+    const input = new Tensor('float32', Float32Array.from(resolved.manifest.identity.neutralLandmarks), [1, 478, 3]);
+    const before = await session.run({ landmarks: input });
+    server.onboarding.registry.deleteVersion('demo', resolved.version, 'admin');
+    expect(existsSync(resolved.studentDir)).toBe(false);
+    const after = await session.run({ landmarks: input });
+    const size = resolved.manifest.model.outputSize;
+    expect(after.frame?.dims).toEqual([1, size, size, 3]);
+    expect(Buffer.from(after.frame!.data as Uint8Array).equals(Buffer.from(before.frame!.data as Uint8Array))).toBe(true);
+    await session.release();
+    expect(await codeOf(access.resolve(requester(undefined, 'demo', 'Anyone'), 'demo'))).toBe('IDENTITY_NOT_PUBLISHED');
   });
 });
