@@ -107,5 +107,5 @@ describe.skipIf(studentCliMissing)('the admin pages in real Chromium', () => {
     expect(resolved).toMatchObject({ identityId, version: 1 });
     expect(problems).toEqual([]);
     await context.close();
-  });
+  }, 600_000);
 });

@@ -53,8 +53,8 @@ export class JoinTokens {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
-  /** Verifies signature, expiry, issuer, audience and that the token is for `roomId`. */
-  async verify(token: string | undefined, roomId: string): Promise<JoinGrant> {
+  /** Verifies signature, expiry, issuer, audience and that the token is for `roomId` (any room when undefined). */
+  async verify(token: string | undefined, roomId: string | undefined): Promise<JoinGrant> {
     if (!token) throw new JoinTokenError('MISSING', 'a join token is required for this room');
     let payload: unknown;
     try {
@@ -71,7 +71,7 @@ export class JoinTokens {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new JoinTokenError('INVALID', 'the join token lacks its room or name claims');
-    if (claims.data.room !== roomId) throw new JoinTokenError('WRONG_ROOM', `the join token is for another room, not "${roomId}"`);
+    if (roomId !== undefined && claims.data.room !== roomId) throw new JoinTokenError('WRONG_ROOM', `the join token is for another room, not "${roomId}"`);
     return {
       roomId: claims.data.room,
       displayName: claims.data.name,

@@ -9,6 +9,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { uploadFieldsSchema, type UploadAccepted } from '@shared/onboarding';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { z } from 'zod';
 import type { IdentityAccess } from './IdentityAccess';
 import { IdentityRegistry } from './IdentityRegistry';
 import { JobQueue } from './JobQueue';
@@ -19,6 +20,7 @@ import { receiveUpload } from './receiveUpload';
 import { RegistryError } from './RegistryError';
 import { RegistryIdentityAccess } from './RegistryIdentityAccess';
 import { loadOrCreateSecret } from './secrets';
+import { SelfOnboarding } from './SelfOnboarding';
 import { SourceChecker } from './SourceChecker';
 
 export type OnboardingServiceOptions = {
@@ -38,6 +40,8 @@ export class OnboardingService {
   /** The signalling join check; `joinAuthorizer.requester(roomId, peer)` gives IdentityAccess its requester. */
   readonly joinAuthorizer: JoinAuthorizer;
   readonly checker: SourceChecker;
+  /** "Create my avatar" from the call page. */
+  readonly self: SelfOnboarding;
   readonly #adminTokenHash: Buffer;
   readonly #log: Logger;
   #closed = false;
@@ -49,6 +53,7 @@ export class OnboardingService {
     joinTokens: JoinTokens;
     access: RegistryIdentityAccess;
     adminToken: string;
+    keySecret: string;
     logger: Logger;
   }) {
     this.config = fields.config;
@@ -60,6 +65,7 @@ export class OnboardingService {
     this.joinAuthorizer = new JoinAuthorizer(fields.joinTokens, fields.config);
     this.#adminTokenHash = sha256(fields.adminToken);
     this.#log = fields.logger;
+    this.self = new SelfOnboarding(this, fields.keySecret, fields.logger);
   }
 
   /** Opens the registry, loads (or generates and prints) the secrets, and starts the queue. */
@@ -75,7 +81,7 @@ export class OnboardingService {
     const joinSecret = loadOrCreateSecret(config.dataDir, 'join-token-secret', config.joinTokenSecret, 32);
     const queue = new JobQueue({ registry, config, logger: log });
     const access = new RegistryIdentityAccess({ registry, demo: config.demo, ...(options.fallbackAccess ? { fallback: options.fallbackAccess } : {}) });
-    const service = new OnboardingService({ config, registry, queue, joinTokens: new JoinTokens(joinSecret.value), access, adminToken: admin.value, logger: log });
+    const service = new OnboardingService({ config, registry, queue, joinTokens: new JoinTokens(joinSecret.value), access, adminToken: admin.value, keySecret: joinSecret.value, logger: log });
     queue.start();
     return service;
   }
@@ -92,7 +98,12 @@ export class OnboardingService {
    * identity and its queued job; throws RegistryError with the reason. A refused upload leaves
    * nothing behind.
    */
-  async upload(req: IncomingMessage, actor: string, method: 'admin' | 'self' = 'admin'): Promise<UploadAccepted> {
+  async upload(
+    req: IncomingMessage,
+    actor: string,
+    method: 'admin' | 'self' = 'admin',
+    extra: { check?: (fields: z.infer<typeof uploadFieldsSchema>) => void } = {},
+  ): Promise<UploadAccepted> {
     const received = await receiveUpload(req, { tmpDir: this.registry.layout.tmp, maxBytes: this.config.uploads.maxBytes });
     let tmp = received.file.path;
     try {
@@ -113,6 +124,7 @@ export class OnboardingService {
         const code = issue?.path[0] === 'consent' ? 'CONSENT_REQUIRED' : 'BAD_REQUEST';
         throw new RegistryError(400, code, `${where}: ${issue?.message ?? 'invalid'}`);
       }
+      extra.check?.(fields.data);
       const media = await inspectUpload(tmp, this.config.uploads);
       // Name it by its content: the Python tools pick the image or video reader by extension.
       await rename(tmp, `${tmp}.${media.ext}`);

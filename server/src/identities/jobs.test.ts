@@ -126,7 +126,7 @@ describe.skipIf(studentCliMissing)('training jobs (real CLI)', () => {
     });
     expect(publish.status).toBe(200);
     expect((await publish.json()).publishedVersion).toBe(1);
-  });
+  }, 600_000);
 
   it('fails a job whose training process is killed, with the reason, and succeeds on retry from its checkpoint', async () => {
     const { jobId } = await upload(server.url, inputs.portrait, 'Killed Worker');
@@ -145,7 +145,7 @@ describe.skipIf(studentCliMissing)('training jobs (real CLI)', () => {
     expect(done, JSON.stringify(done.error)).toMatchObject({ state: 'succeeded', attempts: 2, version: 1 });
     const log = readFileSync(server.onboarding.registry.layout.jobLog(jobId), 'utf8');
     expect(log).toMatch(/resumed at step 1\d/);
-  });
+  }, 600_000);
 
   it('cancels a running job and stops its process', async () => {
     const { jobId } = await upload(server.url, inputs.portrait, 'Cancelled');
@@ -245,5 +245,5 @@ describe.skipIf(studentCliMissing)('a server killed mid-job', () => {
     expect(existsSync(join(dataDir, 'identities', identityId, 'versions', jobId, 'manifest.json'))).toBe(true);
     second.proc.kill('SIGTERM');
     await once(second.proc, 'exit');
-  });
+  }, 600_000);
 });

@@ -106,7 +106,9 @@ async function inspectVideo(path: string, mime: keyof typeof VIDEO_TYPES, limits
   if (width * height > limits.maxVideoPixels) {
     throw new RegistryError(413, 'VIDEO_TOO_LARGE', `The clip is ${width}×${height} pixels; at most ${limits.maxVideoPixels} pixels a frame (4K) are accepted.`);
   }
-  const duration = Number(probe.data.format.duration ?? video.duration ?? NaN);
+  let duration = Number(probe.data.format.duration ?? video.duration ?? NaN);
+  // Browsers' MediaRecorder WebM has no duration in its header: read the packets' timestamps.
+  if (!Number.isFinite(duration) || duration <= 0) duration = await lastPacketTime(path);
   if (!Number.isFinite(duration) || duration <= 0) throw new RegistryError(422, 'UNREADABLE_INPUT', 'The clip has no readable duration.');
   if (duration > limits.maxClipSeconds) {
     throw new RegistryError(
@@ -116,4 +118,23 @@ async function inspectVideo(path: string, mime: keyof typeof VIDEO_TYPES, limits
     );
   }
   return { kind: 'clip', mime, ext: VIDEO_TYPES[mime], width, height, durationS: duration, codec };
+}
+
+/** Largest video packet timestamp in seconds (no decoding), NaN when there is none. */
+async function lastPacketTime(path: string): Promise<number> {
+  try {
+    const { stdout } = await execFileAsync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', path],
+      { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 },
+    );
+    let max = NaN;
+    for (const line of stdout.split('\n')) {
+      const t = Number(line.split(',')[0]);
+      if (Number.isFinite(t) && !(t <= max)) max = t;
+    }
+    return max;
+  } catch {
+    return NaN;
+  }
 }

@@ -28,6 +28,13 @@ export function onboardingConfigSchema(absolutePath: z.ZodType<string, string>, 
     demo: z
       .object({ roomId: z.string().default('demo'), identityId: z.string().default('demo') })
       .prefault({}),
+    /**
+     * "Create my avatar" from the call page: `open` (anyone; the identity is granted in the demo
+     * room, or the room of the caller's join token), `token` (a join token is required), `off`.
+     */
+    selfOnboarding: z.enum(['off', 'token', 'open']).default('open'),
+    /** Self-onboarding jobs waiting or running at once, server-wide (more get 429). */
+    maxPendingSelfJobs: z.number().int().min(1).default(2),
     uploads: z
       .object({
         /** Largest upload in bytes; a bigger body is cut short with 413. */
@@ -74,6 +81,7 @@ export const onboardingEnvVars = {
   ADMIN_TOKEN: ['onboarding', 'adminToken'],
   JOIN_TOKEN_SECRET: ['onboarding', 'joinTokenSecret'],
   REQUIRE_JOIN_TOKEN: ['onboarding', 'requireJoinToken'],
+  SELF_ONBOARDING: ['onboarding', 'selfOnboarding'],
   MAX_UPLOAD_BYTES: ['onboarding', 'uploads', 'maxBytes'],
   MAX_CLIP_SECONDS: ['onboarding', 'uploads', 'maxClipSeconds'],
   JOB_CONCURRENCY: ['onboarding', 'jobConcurrency'],

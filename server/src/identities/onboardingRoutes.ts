@@ -21,6 +21,8 @@
  *   POST   /api/tokens                                   { roomId, displayName, identities, ttlS } → { token, expiresAt }
  *   GET    /api/audit?identityId=                        → { entries: AuditEntry[] }
  *   GET    /api/openapi.json                             the OpenAPI 3.1 document (no token)
+ *   POST   /api/self/identities                          "Create my avatar" (join token or open policy) → 201 { identityId, jobId, jobKey, token, roomId }
+ *   GET    /api/self/jobs/:id[/events|/preview.png]?key= that job only, with its key
  *   POST   /api/admin/session                            Bearer → sets the admin cookie (for <img>, <video>, EventSource)
  */
 import { existsSync } from 'node:fs';
@@ -96,6 +98,37 @@ export function onboardingRoutes(service: OnboardingService): Router {
     }
   });
 
+  // "Create my avatar" (SelfOnboarding): no admin token; a join token or the open policy.
+  router.post('/self/identities', async (req, res) => {
+    try {
+      res.status(201).json(await service.self.upload(req, typeof req.query.room === 'string' ? req.query.room : undefined));
+    } catch (error) {
+      if (!req.complete) {
+        res.set('Connection', 'close');
+        res.once('finish', () => req.socket.destroy());
+      }
+      throw error;
+    }
+  });
+  router.get('/self/jobs/:id', (req, res) => {
+    const id = jobParam(req);
+    service.self.checkJobKey(id, typeof req.query.key === 'string' ? req.query.key : undefined);
+    res.json(service.queue.status(id));
+  });
+  router.get('/self/jobs/:id/preview.png', (req, res, next) => {
+    const id = jobParam(req);
+    service.self.checkJobKey(id, typeof req.query.key === 'string' ? req.query.key : undefined);
+    const path = service.queue.previewPath(id);
+    if (!path) throw new HttpError(404, 'NOT_FOUND', 'no preview frame yet');
+    res.set('Cache-Control', 'no-store');
+    res.type('image/png').sendFile(path, { dotfiles: 'allow' }, (error) => error && next(error));
+  });
+  router.get('/self/jobs/:id/events', (req, res) => {
+    const id = jobParam(req);
+    service.self.checkJobKey(id, typeof req.query.key === 'string' ? req.query.key : undefined);
+    streamJobs(req, res, (s) => s.id === id, service.queue.status(id));
+  });
+
   router.get('/identities', requireAdmin, (_req, res) => {
     res.json({ identities: service.registry.listIdentities() });
   });
@@ -165,15 +198,7 @@ export function onboardingRoutes(service: OnboardingService): Router {
 
   // Server-sent events: every job change, as it happens (no polling).
   router.get('/events', requireAdmin, (req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.write('retry: 2000\n\n');
-    const send = (status: JobStatus) => res.write(`event: job\ndata: ${JSON.stringify(status)}\n\n`);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    service.queue.on('job', send);
-    req.once('close', () => {
-      clearInterval(heartbeat);
-      service.queue.off('job', send);
-    });
+    streamJobs(req, res, () => true);
   });
 
   router.post('/tokens', requireAdmin, json, async (req, res) => {
@@ -192,6 +217,22 @@ export function onboardingRoutes(service: OnboardingService): Router {
     const identityId = typeof req.query.identityId === 'string' ? parse(identityIdSchema, req.query.identityId, 'identityId') : undefined;
     res.json({ entries: service.registry.listAudit(identityId ? { identityId } : {}) });
   });
+
+  /** Server-sent `job` events (JobStatus) matching `filter`, starting with `initial` if given. */
+  function streamJobs(req: Request, res: Response, filter: (s: JobStatus) => boolean, initial?: JobStatus): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.write('retry: 2000\n\n');
+    const send = (status: JobStatus) => {
+      if (filter(status)) res.write(`event: job\ndata: ${JSON.stringify(status)}\n\n`);
+    };
+    if (initial) send(initial);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    service.queue.on('job', send);
+    req.once('close', () => {
+      clearInterval(heartbeat);
+      service.queue.off('job', send);
+    });
+  }
 
   return router;
 }
