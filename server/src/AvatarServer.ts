@@ -81,7 +81,15 @@ export class AvatarServer {
       metrics: new MotionMetrics(metrics.registry),
       logger,
     });
-    const onboarding = OnboardingService.create({ config: config.onboarding, logger });
+    let onboarding: OnboardingService;
+    try {
+      onboarding = OnboardingService.create({ config: config.onboarding, logger });
+    } catch (error) {
+      motion.close();
+      rooms.close();
+      workers.close();
+      throw error;
+    }
     const app = createHttpApp({ config, rooms, motion, metrics, logger, onboarding });
     const httpServer = createServer(app);
     const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics, joinAuthorizer: onboarding.joinAuthorizer });
