@@ -29,6 +29,8 @@ export const studentModelsRoot = findModelsRoot();
 export const studentCliMissing = studentModelsRoot
   ? undefined
   : 'the student training CLI (models/avatar_ml/student/train.py) is not in this checkout; set STUDENT_CLI_ROOT to a models/ directory that has it';
+// Say why the tests that need it are skipped (vitest's skipIf shows no reason).
+if (studentCliMissing) console.warn(`onboarding tests skipped: ${studentCliMissing}`);
 
 /** `onboarding.python` overrides for tests: the real CLI, a tiny real training. */
 export function testPythonConfig(extraTrainArgs: string[] = ['--steps', '20', '--preset', 'fast']) {
