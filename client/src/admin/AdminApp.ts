@@ -189,7 +189,10 @@ export class AdminApp {
         h('p', { class: 'muted' }, `${detail.id} · ${detail.source.kind} ${detail.source.width}×${detail.source.height}${detail.source.durationS ? `, ${detail.source.durationS.toFixed(1)} s` : ''}${detail.source.rotation ? `, rotated ${detail.source.rotation}°` : ''} · published: ${detail.publishedVersion === null ? 'none' : `v${detail.publishedVersion}`}`),
         h('h3', {}, 'Consent'),
         h('dl', { class: 'consent', 'data-testid': 'consent' }, h('dt', {}, 'Person'), h('dd', {}, c.subjectName), h('dt', {}, 'Uploaded by'), h('dd', {}, c.uploadedBy), h('dt', {}, 'Statement'), h('dd', {}, c.statement), h('dt', {}, 'Recorded'), h('dd', {}, `${new Date(c.recordedAt).toLocaleString()} (${c.method === 'self' ? 'by the person' : 'by an operator'})`)),
-        h('div', { class: 'job-actions' }, this.#button('Delete identity', 'danger', async () => {
+        h('div', { class: 'job-actions' }, this.#button('Train again', '', async () => {
+          await adminApi.retrain(id);
+          await this.route();
+        }), this.#button('Delete identity', 'danger', async () => {
           if (!confirm(`Delete ${detail.displayName} and every version and file?`)) return;
           await adminApi.deleteIdentity(id);
           location.hash = '#/';

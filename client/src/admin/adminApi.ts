@@ -70,6 +70,7 @@ export const adminApi = {
       xhr.send(body);
     });
   },
+  retrain: (id: string) => call(jobStatusSchema, `/api/identities/${encodeURIComponent(id)}/jobs`, { method: 'POST' }),
   deleteIdentity: (id: string) => call(null, `/api/identities/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   publish: (id: string, version: number, overrideReason?: string) =>
     call(identityDetailSchema, `/api/identities/${encodeURIComponent(id)}/versions/${version}/publish`, jsonInit('POST', overrideReason ? { override: { reason: overrideReason } } : {})),

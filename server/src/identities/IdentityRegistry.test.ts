@@ -147,6 +147,20 @@ describe('IdentityRegistry', () => {
       expect(registry!.getIdentity(identityId).versionList[0]?.overrideReason).toMatch(/Reviewed/);
     });
 
+    it('rolls back to the version published before, and audits it', async () => {
+      const { identityId } = await withVersion();
+      registry!.publish(identityId, 1, 'admin');
+      const second = registry!.createJob(identityId, 'admin');
+      expect(registry!.jobs.claimNext('test-runner')?.id).toBe(second);
+      const out = await trainedStudent(registry!.layout.jobOut(second));
+      expect(registry!.addVersion({ identityId, jobId: second, runner: 'test-runner', outDir: out, manifest: readStudentDir(out) })).toBe(2);
+      registry!.publish(identityId, 2, 'admin');
+      expect(registry!.rollback(identityId, 'admin')).toBe(1);
+      expect(registry!.published(identityId)?.row.version).toBe(1);
+      expect(registry!.listAudit({ identityId })[0]).toMatchObject({ action: 'version.rollback', detail: { from: 2, to: 1 } });
+      expect(() => registry!.rollback(identityId, 'admin', 7)).toThrow(/no version 7/);
+    });
+
     it('deletes a version and its files; the published one is unpublished', async () => {
       const { identityId, jobId } = await withVersion();
       registry!.publish(identityId, 1, 'admin');

@@ -153,6 +153,17 @@ export class IdentityRegistry {
     return { identityId, jobId };
   }
 
+  /** Queues another training run of the identity's source (a new version when it succeeds). */
+  createJob(identityId: string, actor: string): string {
+    this.#requireIdentity(identityId);
+    const jobId = newJobId();
+    this.database.transaction(() => {
+      this.jobs.insert({ id: jobId, identityId, workDir: this.layout.rel(this.layout.jobDir(jobId)) });
+      this.audit(actor, 'job.create', identityId, { jobId });
+    });
+    return jobId;
+  }
+
   identityRow(identityId: string): IdentityRow | undefined {
     return this.db.prepare(`SELECT * FROM identities WHERE id = ?`).get(identityId) as IdentityRow | undefined;
   }

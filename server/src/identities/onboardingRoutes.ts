@@ -10,6 +10,7 @@
  *   POST   /api/identities/:id/versions/:v/publish       { override?: { reason } } → IdentityDetail
  *   DELETE /api/identities/:id/versions/:v               → 204
  *   GET    /api/identities/:id/versions/:v/preview|report  the version's preview video / report
+ *   POST   /api/identities/:id/jobs                      train again from the same source: 201 JobStatus
  *   POST   /api/identities/:id/rollback                  { toVersion? } → IdentityDetail
  *   POST   /api/identities/:id/grants                    Grant → 201 Grant;  DELETE (same body) → 204
  *   GET    /api/jobs                                     → { jobs: JobStatus[] }
@@ -155,6 +156,11 @@ export function onboardingRoutes(service: OnboardingService): Router {
       res.sendFile(path, { dotfiles: 'allow' }, (error) => error && next(error));
     });
   }
+  router.post('/identities/:id/jobs', requireAdmin, (req, res) => {
+    const jobId = service.registry.createJob(idParam(req), actor);
+    service.queue.pump();
+    res.status(201).json(service.queue.status(jobId));
+  });
   router.post('/identities/:id/rollback', requireAdmin, json, (req, res) => {
     const id = idParam(req);
     const body = parse(rollbackRequestSchema, req.body ?? {}, 'body');
