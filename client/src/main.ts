@@ -1,6 +1,7 @@
 /** Page entry: reads the room from the URL and starts the app. */
 import { App } from './App';
 import { installAvatarMode } from './avatar/installAvatarMode';
+import { installSelfOnboarding } from './onboarding/installSelfOnboarding';
 import { parseMediaQuality } from './media/mediaQuality';
 import { roomIdFromPath } from './roomUrl';
 import { installTestHook } from './testHook';
@@ -21,5 +22,6 @@ const app = new App({
 });
 installTestHook(app);
 installAvatarMode(app);
+installSelfOnboarding(app);
 app.showJoinScreen();
 window.addEventListener('pagehide', () => app.session?.close());

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { MotionFrame } from '@shared/motion';
 import type { Config } from './config';
 import { createHttpApp } from './http/createHttpApp';
+import { OnboardingService } from './identities/OnboardingService';
 import { createLogger, type Logger } from './logger';
 import { WorkerPool } from './media/WorkerPool';
 import { ServerMetrics } from './metrics/ServerMetrics';
@@ -40,6 +41,8 @@ export class AvatarServer {
   readonly motion: MotionService<MotionFrame>;
   /** Avatar rendering: one session per avatar-mode peer. */
   readonly avatars: AvatarService;
+  /** Identity registry, uploads, training jobs, grants and join tokens. */
+  readonly onboarding: OnboardingService;
   readonly httpServer: HttpServer;
   /** Loopback URL of this server, e.g. http://127.0.0.1:3000 (what tests and the banner use). */
   readonly url: string;
@@ -54,6 +57,7 @@ export class AvatarServer {
     signalling: SignallingServer;
     motion: MotionService<MotionFrame>;
     avatars: AvatarService;
+    onboarding: OnboardingService;
     httpServer: HttpServer;
     url: string;
   }) {
@@ -65,6 +69,7 @@ export class AvatarServer {
     this.signalling = fields.signalling;
     this.motion = fields.motion;
     this.avatars = fields.avatars;
+    this.onboarding = fields.onboarding;
     this.httpServer = fields.httpServer;
     this.url = fields.url;
   }
@@ -87,16 +92,26 @@ export class AvatarServer {
       metrics: new MotionMetrics(metrics.registry),
       logger,
     });
+    let onboarding: OnboardingService;
+    try {
+      onboarding = OnboardingService.create({ config: config.onboarding, logger, fallbackAccess: new ConfigIdentityAccess(config.avatar) });
+    } catch (error) {
+      motion.close();
+      rooms.close();
+      workers.close();
+      throw error;
+    }
     const avatars = new AvatarService({
       motion,
-      identities: options.identities ?? new ConfigIdentityAccess(config.avatar),
+      identities: options.identities ?? onboarding.access,
+      requester: (room, peer) => onboarding.joinAuthorizer.requester(room.id, peer),
       config: config.avatar,
       metrics: new AvatarMetrics(metrics.registry),
       logger,
     });
-    const app = createHttpApp({ config, rooms, motion, metrics, logger });
+    const app = createHttpApp({ config, rooms, motion, metrics, logger, onboarding });
     const httpServer = createServer(app);
-    const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics, avatar: avatarRequestHandler(avatars) });
+    const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics, joinAuthorizer: onboarding.joinAuthorizer, avatar: avatarRequestHandler(avatars) });
     try {
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -108,6 +123,7 @@ export class AvatarServer {
     } catch (error) {
       await signalling.close().catch(() => undefined);
       await avatars.close();
+      await onboarding.close();
       motion.close();
       rooms.close();
       workers.close();
@@ -124,7 +140,7 @@ export class AvatarServer {
         'face landmarker model not found: avatar mode is unavailable until FACE_LANDMARKER_MODEL_PATH names Google\'s face_landmarker.task',
       );
     }
-    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, motion, avatars, httpServer, url });
+    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, motion, avatars, onboarding, httpServer, url });
   }
 
   get closed(): boolean {
@@ -145,6 +161,7 @@ export class AvatarServer {
     // Keep-alive HTTP connections would hold the server open; socket.io closes the listener.
     this.httpServer.closeAllConnections();
     await signallingClosed;
+    await this.onboarding.close();
     this.workers.close();
     this.logger.info('avatar server closed');
   }

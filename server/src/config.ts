@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { onboardingConfigSchema, onboardingEnvVars, onboardingNumericPaths } from './identities/onboardingConfig';
 import { motionStreamConfigSchema } from './motion/motionStreamConfig';
 import { avatarConfigSchema } from './avatar/avatarConfig';
 
@@ -87,6 +88,8 @@ export const configSchema = z
     clientDistDir: absolutePath.default(resolve(repoRoot, 'client/dist')),
     /** MediaPipe Face Landmarker bundle served to browsers at /models/face_landmarker.task. */
     faceLandmarkerModelPath: absolutePath.default(resolve(repoRoot, '../shared/models/face_landmarker.task')),
+    /** Identity registry, uploads, training queue, grants (server/src/identities/). */
+    onboarding: onboardingConfigSchema(absolutePath, repoRoot).prefault({}),
   })
   .superRefine((c, ctx) => {
     if (c.mediasoup.rtcMinPort > c.mediasoup.rtcMaxPort) {
@@ -130,6 +133,7 @@ const envVars = {
   AVATAR_EXECUTION_PROVIDER: ['avatar', 'inference', 'executionProvider'],
   AVATAR_INTRA_OP_THREADS: ['avatar', 'inference', 'intraOpThreads'],
   AVATAR_BITRATE_KBPS: ['avatar', 'encoder', 'bitrateKbps'],
+  ...onboardingEnvVars,
 } as const satisfies Record<string, readonly string[]>;
 
 const booleanPaths = new Set(['http.trustProxy']);
@@ -151,6 +155,7 @@ const numericPaths = new Set([
   'avatar.fps',
   'avatar.inference.intraOpThreads',
   'avatar.encoder.bitrateKbps',
+  ...onboardingNumericPaths,
 ]);
 
 export class ConfigError extends Error {

@@ -2,6 +2,8 @@
  * Starts the real AvatarServer for a test: a free port on loopback, the e2e client build,
  * one mediasoup worker (2 cores are shared by everything) and quiet logs. Close it in afterAll.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AvatarServer } from '../../server/src/AvatarServer';
 import { loadConfig, type ConfigInput, type PartialDeep } from '../../server/src/config';
 import { ensureClientBuild } from './clientBuild';
@@ -13,6 +15,8 @@ export async function startTestServer(overrides: PartialDeep<ConfigInput> = {}):
     log: { level: 'warn' },
     mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', announcedIp: '127.0.0.1' },
     clientDistDir,
+    // Tests that do not set their own data directory share one outside the repo (never .data/).
+    onboarding: { dataDir: join(tmpdir(), 'avatar-call-test-data') },
   };
   return AvatarServer.start(loadConfig({}, mergeDeep(base, overrides)));
 }

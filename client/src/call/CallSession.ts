@@ -307,6 +307,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       displayName: this.displayName,
       rtpCapabilities: this.#device.rtpCapabilities as RequestInput<'join'>['rtpCapabilities'],
       sctpCapabilities: this.#device.sctpCapabilities as RequestInput<'join'>['sctpCapabilities'],
+      // A join token from the invitation link (?token=…): room, name and the identities it grants.
+      ...(joinTokenFromUrl() ? { token: joinTokenFromUrl() } : {}),
     });
     this.#peerId = joined.peerId;
     for (const peer of joined.peers) this.#addParticipant(peer);
@@ -530,4 +532,9 @@ function applyAudioDelay(remote: RemoteTrack, delayMs: number): void {
   } catch (error) {
     console.warn('cannot set the audio jitter buffer target', error);
   }
+}
+
+function joinTokenFromUrl(): string | undefined {
+  if (typeof location === 'undefined') return undefined;
+  return new URLSearchParams(location.search).get('token') ?? undefined;
 }

@@ -8,7 +8,7 @@
  * and refreshes the Prometheus gauges; state changes go out as `avatarState`.
  */
 import type { AvatarEvent } from '@shared/avatar/avatarProtocol';
-import type { IdentityAccess, IdentitySummary } from '../identities/IdentityAccess';
+import type { IdentityAccess, IdentityRequester, IdentitySummary } from '../identities/IdentityAccess';
 import type { Logger } from '../logger';
 import type { MotionService } from '../motion/MotionService';
 import type { DecodedMotionFrame } from '../motion/motionTypes';
@@ -27,6 +27,8 @@ import { consumerBandwidthProbe } from './consumerBandwidthProbe';
 export interface AvatarServiceOptions {
   motion: MotionService<DecodedMotionFrame>;
   identities: IdentityAccess;
+  /** Who asks, as the join established it (with the join token's identities); default: room, id and name only. */
+  requester?: (room: Room, peer: Peer) => IdentityRequester;
   config: AvatarConfig;
   metrics: AvatarMetrics;
   logger: Logger;
@@ -61,6 +63,10 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     return this.#options.config.fps;
   }
 
+  #requester(room: Room, peer: Peer): IdentityRequester {
+    return this.#options.requester?.(room, peer) ?? { roomId: room.id, peerId: peer.id, displayName: peer.displayName };
+  }
+
   /** The session of a driver, if it is rendering. */
   session(peer: Peer): AvatarSession | undefined {
     return this.#sessions.get(peer);
@@ -72,7 +78,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
 
   /** Identities this peer may pick (the page's picker). */
   async listIdentities(room: Room, peer: Peer): Promise<IdentitySummary[]> {
-    return this.#options.identities.listGranted({ roomId: room.id, peerId: peer.id, displayName: peer.displayName });
+    return this.#options.identities.listGranted(this.#requester(room, peer));
   }
 
   /**
@@ -124,7 +130,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     peer.notify({ type: 'avatarState', data: { state: 'starting', identityId } });
     let source: MotionSource | undefined;
     try {
-      const identity = await identities.resolve({ roomId: room.id, peerId: peer.id, displayName: peer.displayName }, identityId);
+      const identity = await identities.resolve(this.#requester(room, peer), identityId);
       if (peer.closed || room.closed) throw new Error('peer left before its avatar started');
       // Granted: only now replace the current avatar (a refused switch leaves it running).
       await this.stop(peer);

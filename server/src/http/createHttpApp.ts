@@ -12,6 +12,8 @@ import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics/ServerMetrics';
 import type { MotionService } from '../motion/MotionService';
 import type { RoomRegistry } from '../rooms/RoomRegistry';
+import type { OnboardingService } from '../identities/OnboardingService';
+import { onboardingRoutes } from '../identities/onboardingRoutes';
 import { HttpError } from './HttpError';
 import { MEDIAPIPE_WASM_PATH, mediapipeWasmRoute } from './mediapipeWasmRoute';
 
@@ -22,9 +24,11 @@ export type HttpAppOptions = {
   motion: Pick<MotionService, 'stream'>;
   metrics: ServerMetrics;
   logger: Logger;
+  /** Identity registry, uploads, jobs and grants under /api (see onboardingRoutes.ts). */
+  onboarding?: OnboardingService;
 };
 
-export function createHttpApp({ config, rooms, motion, metrics, logger }: HttpAppOptions): Express {
+export function createHttpApp({ config, rooms, motion, metrics, logger, onboarding }: HttpAppOptions): Express {
   const log = logger.child({ component: 'http' });
   const app = express();
   app.disable('x-powered-by');
@@ -59,6 +63,8 @@ export function createHttpApp({ config, rooms, motion, metrics, logger }: HttpAp
     res.json({ room: room.id, peers });
   });
 
+  if (onboarding) app.use('/api', onboardingRoutes(onboarding));
+
   app.use('/api', () => {
     throw new HttpError(404, 'NOT_FOUND', 'no such API route');
   });
@@ -86,6 +92,12 @@ export function createHttpApp({ config, rooms, motion, metrics, logger }: HttpAp
     res.sendFile(indexHtml, (error) => error && next(error));
   };
   app.get('/', (_req, res) => res.redirect('/room/demo'));
+  // The admin pages (client/admin.html, same build): the page asks for the admin token itself.
+  app.get(['/admin', '/admin/*rest'], (_req, res, next) => {
+    const adminHtml = join(config.clientDistDir, 'admin.html');
+    if (!existsSync(adminHtml)) throw new HttpError(503, 'CLIENT_NOT_BUILT', 'the browser client is not built: run `npm run build:client`');
+    res.sendFile(adminHtml, (error) => error && next(error));
+  });
   app.get('/room/:id', (req, res, next) => {
     const id = roomIdSchema.safeParse(req.params.id);
     if (!id.success) throw new HttpError(400, 'BAD_REQUEST', id.error.issues[0]?.message ?? 'invalid room id');

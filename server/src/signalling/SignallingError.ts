@@ -106,3 +106,10 @@ export function mediasoupRejection(error: unknown, what: string): SignallingErro
   const message = error instanceof Error ? error.message : String(error);
   return new BadRequestError(`${what} rejected: ${message}`, { cause: error });
 }
+
+export class UnauthorizedError extends SignallingError {
+  override readonly name = 'UnauthorizedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAUTHORIZED', message, false, options);
+  }
+}

@@ -13,6 +13,7 @@ import type { ServerMetrics } from '../metrics/ServerMetrics';
 import type { RoomRegistry } from '../rooms/RoomRegistry';
 import { AddressLimits, clientAddressKey } from './AddressLimits';
 import type { SignallingError } from './SignallingError';
+import type { JoinAuthorizer } from '../identities/JoinAuthorizer';
 import { SignallingSession } from './SignallingSession';
 import type { AvatarRequestHandler } from '../avatar/avatarRequests';
 
@@ -24,6 +25,8 @@ export type SignallingServerOptions = {
   metrics: ServerMetrics;
   /** Avatar methods (listIdentities, startAvatar, stopAvatar). */
   avatar?: AvatarRequestHandler;
+  /** Join-token check passed to every session. */
+  joinAuthorizer?: JoinAuthorizer;
 };
 
 export class SignallingServer {
@@ -68,6 +71,7 @@ export class SignallingServer {
         logger: log,
         metrics: options.metrics,
         ...(options.avatar ? { avatar: options.avatar } : {}),
+        ...(options.joinAuthorizer ? { joinAuthorizer: options.joinAuthorizer } : {}),
       });
       this.#sessions.add(session);
       socket.once('disconnect', () => {

@@ -32,8 +32,10 @@ import {
   RateLimitedError,
   RoomClosedError,
   SignallingError,
+  UnauthorizedError,
 } from './SignallingError';
 import type { AvatarRequestHandler } from '../avatar/avatarRequests';
+import { JoinRefusedError, type JoinAuth, type JoinAuthorizer } from '../identities/JoinAuthorizer';
 import { TokenBucket } from '../util/TokenBucket';
 
 export type SignallingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -49,6 +51,8 @@ export type SignallingSessionOptions = {
   metrics: ServerMetrics;
   /** Handles the avatar methods; without it they answer UNAVAILABLE. */
   avatar?: AvatarRequestHandler;
+  /** Join-token check (server/src/identities/JoinAuthorizer.ts); without one every join is allowed. */
+  joinAuthorizer?: JoinAuthorizer;
 };
 
 type Joined = { room: Room; peer: Peer };
@@ -63,6 +67,7 @@ export class SignallingSession {
   readonly #address: string;
   readonly #addressLimits: AddressLimits;
   readonly #avatar: AvatarRequestHandler | undefined;
+  readonly #joinAuthorizer: JoinAuthorizer | undefined;
   #log: Logger;
   #joined: Joined | undefined;
   #joining = false;
@@ -74,6 +79,7 @@ export class SignallingSession {
     this.#config = options.config;
     this.#metrics = options.metrics;
     this.#avatar = options.avatar;
+    this.#joinAuthorizer = options.joinAuthorizer;
     this.#log = options.logger.child({ socketId: options.socket.id });
     const { requestsPerSecond, requestBurst } = options.config.limits;
     this.#bucket = new TokenBucket({ ratePerSecond: requestsPerSecond, capacity: requestBurst });
@@ -200,6 +206,7 @@ export class SignallingSession {
     this.#joining = true;
     let created: Room | undefined;
     try {
+      const auth = await this.#authorize(data);
       const room = await this.#roomToJoin(data.roomId, (r) => (created = r));
       if (this.#closed) throw new RoomClosedError(data.roomId);
       const peer = room.join({
@@ -209,6 +216,7 @@ export class SignallingSession {
         ...(data.sctpCapabilities ? { sctpCapabilities: data.sctpCapabilities as ms.SctpCapabilities } : {}),
         notify: (notification) => this.#socket.emit('notification', notification),
       });
+      if (auth) this.#joinAuthorizer?.bind(peer, auth);
       this.#joined = { room, peer };
       this.#log = this.#log.child({ roomId: room.id, peerId: peer.id });
       // However the peer ends (leave, room closed, worker died), this connection is free again.
@@ -246,6 +254,17 @@ export class SignallingSession {
     }
     if (reservation.commit(room)) onCreated(room);
     return room;
+  }
+
+  /** The join-token check, before any room resource exists; UNAUTHORIZED with the reason. */
+  async #authorize(data: { roomId: string; displayName: string; token?: string | undefined }): Promise<JoinAuth | undefined> {
+    if (!this.#joinAuthorizer) return undefined;
+    try {
+      return await this.#joinAuthorizer.authorize(data);
+    } catch (error) {
+      if (error instanceof JoinRefusedError) throw new UnauthorizedError(error.message, { cause: error });
+      throw error;
+    }
   }
 
   #leave(): void {

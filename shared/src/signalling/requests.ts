@@ -56,6 +56,8 @@ export const joinRequest = request(
     displayName: displayNameSchema,
     rtpCapabilities: rtpCapabilitiesSchema,
     sctpCapabilities: sctpCapabilitiesSchema.optional(),
+    /** Join token (JWT from `POST /api/tokens`): room, display name and the identities this participant may drive. */
+    token: z.string().min(1).max(4096).optional(),
   }),
 );
 export const createWebRtcTransportRequest = request(

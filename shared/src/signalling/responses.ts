@@ -15,6 +15,7 @@ export const signallingErrorCodes = [
   'PAYLOAD_TOO_LARGE',
   'NOT_JOINED', // the method needs a joined peer
   'ALREADY_JOINED',
+  'UNAUTHORIZED', // join refused: missing, expired, forged or another room's join token
   'NOT_FOUND', // unknown transport / producer / consumer id, or one owned by another peer
   'ROOM_FULL',
   'ROOM_CLOSED',
