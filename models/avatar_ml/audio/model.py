@@ -11,8 +11,9 @@ wav2vec2's feature-extractor framing.
   `ENCODER_LOOKAHEAD_FRAMES` frames (symmetric kernels) plus half a window.
 - `MouthHead`: features (1,T,D) + the identity's reference mouth (1,R*3, canonical cm, minus the
   canonical mean) -> mouth displacement (1,T,R*3) from the reference, canonical cm. Causal
-  convolutions (no look-ahead) over ~0.3 s of past features, output through a fixed PCA basis of
-  real mouth motion.
+  convolutions over ~0.3 s of past features after one symmetric input layer (HEAD_LOOKAHEAD_FRAMES
+  of look-ahead), output through a fixed PCA basis of real mouth motion. Total look-ahead
+  `lookahead_ms()` = (3 + 2) * 20 ms + 12.5 ms = 112.5 ms.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ N_FFT = 512
 N_MELS = 80
 FRAME_RATE = SAMPLE_RATE / HOP  # 50 Hz
 ENCODER_LOOKAHEAD_FRAMES = 3
+HEAD_LOOKAHEAD_FRAMES = 2
 
 
 def frame_count(n_samples: int) -> int:
@@ -41,7 +43,7 @@ def frame_time_s(i: np.ndarray | int) -> np.ndarray | float:
     return (np.asarray(i) * HOP + WINDOW / 2) / SAMPLE_RATE
 
 
-def lookahead_ms(encoder_frames: int = ENCODER_LOOKAHEAD_FRAMES, head_frames: int = 0) -> float:
+def lookahead_ms(encoder_frames: int = ENCODER_LOOKAHEAD_FRAMES, head_frames: int = HEAD_LOOKAHEAD_FRAMES) -> float:
     """Algorithmic audio-to-mouth look-ahead: future audio needed past a frame's centre."""
     return 1000.0 * ((encoder_frames + head_frames) * HOP + WINDOW / 2) / SAMPLE_RATE
 
@@ -138,7 +140,8 @@ class MouthHead(nn.Module):
         self.register_buffer("basis", torch.tensor(basis, dtype=torch.float32))  # (K, R*3)
         self.register_buffer("ref_mean", torch.tensor(ref_mean, dtype=torch.float32))  # (R*3,)
         self.register_buffer("ref_components", torch.tensor(ref_components, dtype=torch.float32))  # (C, R*3)
-        self.inp = nn.Conv1d(feat_dim, hidden, 1)
+        # the only non-causal layer: HEAD_LOOKAHEAD_FRAMES of future features (40 ms)
+        self.inp = nn.Conv1d(feat_dim, hidden, 2 * HEAD_LOOKAHEAD_FRAMES + 1, padding=HEAD_LOOKAHEAD_FRAMES)
         self.ref = nn.Linear(ref_components.shape[0], 2 * hidden)
         self.blocks = nn.ModuleList([CausalConv(hidden, hidden, 3, d) for d in (1, 2, 4, 1)])
         self.out = nn.Conv1d(hidden, k, 1)

@@ -103,7 +103,7 @@ def gap_index() -> tuple[int, int]:
 
 
 def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.ndarray, steps: int, seed: int,
-               opus: dict[str, list[np.ndarray]], log) -> tuple[LogMelConvEncoder, MouthHead, dict]:
+               opus: dict[str, list[np.ndarray]], log, real_share: float = 0.5) -> tuple[LogMelConvEncoder, MouthHead, dict]:
     torch.manual_seed(seed)
     r3 = basis_frames.shape[1]
     _, basis = pca(basis_frames, 16)
@@ -114,7 +114,7 @@ def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.n
     params = list(enc.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
-    sampler = Sampler(utts, real_share=0.5, seed=seed, opus=opus)
+    sampler = Sampler(utts, real_share=real_share, seed=seed, opus=opus)
     log(f"  cached log-mels ({time.perf_counter() - t_prep:.0f} s)")
     w = point_weights()
     up, lo = gap_index()
@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT_DIR)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--real-share", type=float, default=0.5, help="share of real-speech crops in a batch")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     log = lambda s: print(s, flush=True)  # noqa: E731
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         ref_frames = np.concatenate([f.reshape(len(f), -1) for _, f, _ in pools])
         opus = opus_variants(utts, np.random.default_rng(args.seed))
         log(f"fold {fold}: train on {[c.name for c in train_clips]} + {len(synth)} synthetic")
-        enc, head, info = train_fold(utts, basis_frames, ref_frames, args.steps, args.seed, opus, log)
+        enc, head, info = train_fold(utts, basis_frames, ref_frames, args.steps, args.seed, opus, log, args.real_share)
         tag = f"loo-{fold}" if fold != "all" else "all"
         enc_path, head_path = args.out / f"encoder-{tag}.onnx", args.out / f"mouth-{tag}.onnx"
         export_encoder(enc, enc_path)
