@@ -1,0 +1,234 @@
+/**
+ * A MotionSource (server/src/avatar/MotionSource.ts, the live renderer's seam) driven by a
+ * participant's voice: PCM from an AudioTap -> Silero VAD + audio-to-mouth model -> mouth, plus
+ * ListeningMotion for eyes and head, composed on the identity's reference landmarks (FaceComposer)
+ * and published at `fps` as `space: 'identity'` samples. In silence (VAD off, muted, no packets)
+ * the mouth eases to the model's closed-mouth shape while blinks, sway and saccades go on.
+ *
+ * The interface is declared structurally here (`MotionSourceLike`) so this folder builds without
+ * the live branch; an AudioMotionSource is assignable to the live branch's MotionSource.
+ */
+import { performance } from 'node:perf_hooks';
+import type { EventEmitter } from 'node:events';
+import { FaceComposer } from './FaceComposer';
+import { ListeningMotion, type IdlePose } from './ListeningMotion';
+import type { PcmChunk } from './RtpAudioReceiver';
+import { SileroVad, SpeechGate, VAD_FRAME } from './SileroVad';
+import { StreamingAudioToMouth, type AudioToMouthModelFiles, type MouthFrame } from './StreamingAudioToMouth';
+import { TypedEmitter } from '../util/TypedEmitter';
+
+/** The live branch's MotionSourceSample, structurally. */
+export type AudioMotionSample = {
+  readonly landmarks: Float32Array;
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+  readonly captureTimeMs: number;
+  readonly seq: number;
+  readonly space: 'identity';
+};
+
+export type AudioMotionEvents = { sample: [AudioMotionSample]; close: [] };
+
+/** What feeds PCM: an AudioTap, or anything emitting its events. */
+export type PcmFeed = Pick<EventEmitter, 'on' | 'off'> & { readonly closed?: boolean };
+
+export type AudioMotionOptions = {
+  /** Output rate of samples (Hz); default 25. */
+  fps?: number;
+  /** Seed of the listening motion. */
+  seed?: number;
+  /** Attack / release of the mouth gate (ms); defaults 30 / 120. */
+  gateAttackMs?: number;
+  gateReleaseMs?: number;
+  /** Drive the mouth from audio (default true); false = eyes/head only (mouth from another source). */
+  mouthFromAudio?: boolean;
+};
+
+export type AudioMotionStats = {
+  samples: number;
+  mouthFrames: number;
+  speaking: boolean;
+  speechProbability: number;
+  /** Speech captured (packet arrival of the frame's centre) -> mouth sample published, ms. */
+  speechToMouthP50Ms: number | null;
+  speechToMouthP95Ms: number | null;
+  inferenceP50Ms: number | null;
+  lookaheadMs: number;
+  errors: number;
+};
+
+type Arrival = { endSample: number; arrivalMs: number };
+
+export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> {
+  readonly kind = 'audio';
+  readonly composer: FaceComposer;
+  readonly #model: StreamingAudioToMouth;
+  readonly #vad: SileroVad;
+  readonly #gate = new SpeechGate();
+  readonly #motion: ListeningMotion;
+  readonly #feed: PcmFeed;
+  readonly #timer: NodeJS.Timeout;
+  readonly #closedDelta: Float32Array;
+  readonly #options: Required<AudioMotionOptions>;
+  #queue: Promise<void> = Promise.resolve();
+  #arrivals: Arrival[] = [];
+  #mouth: { frame: MouthFrame; captureMs: number; readyMs: number } | undefined;
+  #gateValue = 0;
+  #gateAt = performance.now();
+  #energy = 0;
+  #speechProb = 0;
+  #latest: AudioMotionSample | undefined;
+  #seq = 0;
+  #closed = false;
+  #speechToMouth: number[] = [];
+  #lastPose: IdlePose | undefined;
+  readonly #stats = { samples: 0, mouthFrames: 0, errors: 0 };
+  readonly #onPcm = (chunk: PcmChunk): void => {
+    this.#queue = this.#queue.then(() => this.#process(chunk)).catch(() => {
+      this.#stats.errors += 1;
+    });
+  };
+  readonly #onFeedClose = (): void => this.close();
+
+  private constructor(feed: PcmFeed, composer: FaceComposer, model: StreamingAudioToMouth, vad: SileroVad,
+    closedDelta: Float32Array, options: AudioMotionOptions) {
+    super();
+    this.#feed = feed;
+    this.composer = composer;
+    this.#model = model;
+    this.#vad = vad;
+    this.#closedDelta = closedDelta;
+    this.#options = { fps: 25, seed: 1, gateAttackMs: 30, gateReleaseMs: 120, mouthFromAudio: true, ...options };
+    this.#motion = new ListeningMotion(this.#options.seed, performance.now());
+    feed.on('pcm', this.#onPcm);
+    feed.on('close', this.#onFeedClose);
+    this.#timer = setInterval(() => this.#tick(), 1000 / this.#options.fps);
+    this.#timer.unref();
+    this.#tick();
+  }
+
+  /**
+   * @param reference the identity's 478*3 landmarks normalised to its image
+   * @throws on a bad manifest/ONNX file or reference
+   */
+  static async create(feed: PcmFeed, reference: Float32Array, imageWidth: number, imageHeight: number,
+    model: AudioToMouthModelFiles, options: AudioMotionOptions = {}): Promise<AudioMotionSource> {
+    const composer = new FaceComposer(reference, imageWidth, imageHeight, model.manifest);
+    const mouth = await StreamingAudioToMouth.create(model, composer.referenceRegion);
+    const vad = await SileroVad.create();
+    // the closed mouth: what the model says to 1.5 s of silence (a probe instance, then discarded)
+    const probe = await StreamingAudioToMouth.create(model, composer.referenceRegion);
+    const frames = await probe.push(new Float32Array(24000), 0);
+    await probe.close();
+    const closed = frames.at(-1)?.delta ?? new Float32Array(composer.referenceRegion.length);
+    return new AudioMotionSource(feed, composer, mouth, vad, closed, options);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  latest(): AudioMotionSample | undefined {
+    return this.#latest;
+  }
+
+  get stats(): AudioMotionStats {
+    const pct = (xs: number[], q: number) => {
+      if (xs.length === 0) return null;
+      const s = [...xs].sort((a, b) => a - b);
+      return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+    };
+    return {
+      ...this.#stats,
+      speaking: this.#gate.speaking,
+      speechProbability: this.#speechProb,
+      speechToMouthP50Ms: pct(this.#speechToMouth, 0.5),
+      speechToMouthP95Ms: pct(this.#speechToMouth, 0.95),
+      inferenceP50Ms: pct(this.#model.inferenceMs, 0.5),
+      lookaheadMs: this.#model.manifest.lookahead_ms,
+    };
+  }
+
+  /** The newest listening pose (for tests and the stats panel). */
+  get pose(): IdlePose | undefined {
+    return this.#lastPose;
+  }
+
+  /** Idempotent: stops listening to the feed and frees the ONNX sessions (not the feed). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#feed.off('pcm', this.#onPcm);
+    this.#feed.off('close', this.#onFeedClose);
+    const model = this.#model;
+    const vad = this.#vad;
+    this.#queue = this.#queue.then(async () => {
+      await model.close();
+      await vad.close();
+    }).catch(() => undefined);
+    this.safeEmit('close');
+    this.removeAllListeners();
+  }
+
+  async #process(chunk: PcmChunk): Promise<void> {
+    if (this.#closed) return;
+    this.#arrivals.push({ endSample: chunk.startSample + chunk.samples.length, arrivalMs: chunk.arrivalMs });
+    if (this.#arrivals.length > 200) this.#arrivals.splice(0, this.#arrivals.length - 200);
+    const probs = await this.#vad.push(chunk.samples);
+    for (const p of probs) {
+      this.#speechProb = p;
+      this.#gate.update(p, (VAD_FRAME / 16000) * 1000);
+    }
+    if (!this.#options.mouthFromAudio) return;
+    const frames = await this.#model.push(chunk.samples, chunk.startSample);
+    const now = performance.now();
+    for (const f of frames) {
+      this.#stats.mouthFrames += 1;
+      const captureMs = this.#captureTime(f.centreSample) ?? now;
+      this.#mouth = { frame: f, captureMs, readyMs: now };
+      this.#energy = Math.min(1, f.rms / 0.1);
+    }
+  }
+
+  /** Server time the audio at `sample` arrived (the packet that carried it). */
+  #captureTime(sample: number): number | undefined {
+    for (const a of this.#arrivals) if (a.endSample > sample) return a.arrivalMs;
+    return undefined;
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    const now = performance.now();
+    const fresh = this.#mouth !== undefined && now - this.#mouth.readyMs < 300;
+    const speaking = this.#gate.speaking && fresh;
+    // mouth gate: eases open with speech, closes in silence or when audio stops
+    const dt = now - this.#gateAt;
+    this.#gateAt = now;
+    const tau = speaking ? this.#options.gateAttackMs : this.#options.gateReleaseMs;
+    this.#gateValue += ((speaking ? 1 : 0) - this.#gateValue) * (1 - Math.exp(-dt / tau));
+    const g = this.#gateValue;
+    let delta: Float32Array | undefined;
+    if (this.#options.mouthFromAudio) {
+      delta = new Float32Array(this.#closedDelta.length);
+      const live = this.#mouth?.frame.delta;
+      for (let i = 0; i < delta.length; i++) {
+        const c = this.#closedDelta[i]!;
+        delta[i] = live ? c + g * (live[i]! - c) : c;
+      }
+    }
+    const pose = this.#motion.sample(now, speaking ? this.#energy : 0, speaking);
+    this.#lastPose = pose;
+    const landmarks = this.composer.compose(delta, pose);
+    const captureTimeMs = speaking && this.#mouth ? this.#mouth.captureMs : now;
+    if (speaking && this.#mouth) {
+      this.#speechToMouth.push(now - this.#mouth.captureMs);
+      if (this.#speechToMouth.length > 1000) this.#speechToMouth.shift();
+    }
+    this.#seq += 1;
+    this.#stats.samples += 1;
+    this.#latest = { landmarks, imageWidth: this.composer.imageWidth, imageHeight: this.composer.imageHeight,
+      captureTimeMs, seq: this.#seq, space: 'identity' };
+    this.safeEmit('sample', this.#latest);
+  }
+}
