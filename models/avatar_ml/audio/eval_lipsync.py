@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--models", type=Path, default=DEFAULT_MODEL_DIR)
     ap.add_argument("--no-video", action="store_true")
+    ap.add_argument("--family", default="default", help="model family in the manifest (e.g. wav2vec2-random)")
     args = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     args.out.mkdir(parents=True, exist_ok=True)
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     manifest = read_manifest(args.models)
     clip = load_clip(args.clip)
-    entry = choose_model(manifest, clip.sha256)
+    entry = choose_model(manifest, clip.sha256, args.family)
     model = AudioToMouth.load(args.models, entry)
     log(f"{clip.name}: model {entry['name']} (trained on {entry['trained_on_real']}), look-ahead {lookahead_ms():.1f} ms")
     result: dict = {"clip": str(args.clip), "model": entry["name"], "lookahead_ms": lookahead_ms()}

@@ -31,12 +31,15 @@ def read_manifest(model_dir: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def choose_model(manifest: dict, clip_sha256: str | None) -> dict:
-    for m in manifest["models"]:
+def choose_model(manifest: dict, clip_sha256: str | None, family: str = "default") -> dict:
+    models = [m for m in manifest["models"] if m.get("family", "default") == family]
+    if not models:
+        raise ValueError(f"manifest has no model family {family!r}")
+    for m in models:
         if clip_sha256 and m.get("held_out_sha256") == clip_sha256:
             return m
-    for m in manifest["models"]:
-        if m["name"] == "all":
+    for m in models:
+        if m["name"].endswith("all"):
             if clip_sha256 and any(r["sha256"] == clip_sha256 for r in manifest["provenance"]["real_speech"]):
                 raise ValueError("the clip was trained on by the 'all' model and has no leave-one-out fold")
             return m

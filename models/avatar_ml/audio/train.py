@@ -46,10 +46,16 @@ class Sampler:
     (a constant shift of the log-mel) and a random reference of the same identity."""
 
     def __init__(self, utts: list[Utterance], real_share: float, seed: int, opus: dict[str, list[np.ndarray]],
-                 variants: int = 6):
+                 variants: int = 6, featurize=None):
+        """`featurize`: normalised waveform (N,) -> (C,T) input of the trained part; default the
+        log-mel (the whole encoder trains); an external encoder's features train the head only."""
         self.rng = np.random.default_rng(seed)
         self.real_share = real_share if any(u.kind == "synthetic" for u in utts) else 1.0
         logmel = LogMel().eval()
+        self.logmel_input = featurize is None
+        if featurize is None:
+            def featurize(w: np.ndarray) -> np.ndarray:
+                return logmel(torch.tensor(w)[None])[0].numpy()
         self.items: dict[str, list] = {"real": [], "synthetic": []}
         for u in utts:
             versions = [u.audio] + opus.get(u.name, [])
@@ -58,7 +64,7 @@ class Sampler:
                 base = versions[self.rng.integers(len(versions))]
                 versions.append(augment.random_augment(base, self.rng, None, p=1.0))
             with torch.no_grad():
-                mels = [logmel(torch.tensor(normalise_waveform(v))[None])[0].numpy() for v in versions]
+                mels = [featurize(normalise_waveform(v)) for v in versions]
             t = min(len(u.target), min(m.shape[1] for m in mels))
             self.items[u.kind].append((mels, u.target[:t], u.valid[:t], u.references))
 
@@ -70,7 +76,9 @@ class Sampler:
             mel = mels[self.rng.integers(len(mels))]
             t_total = len(target)
             start = int(self.rng.integers(0, max(1, t_total - frames)))
-            m = mel[:, start:start + frames] + 2 * np.log(10 ** (self.rng.uniform(-4, 4) / 20))
+            m = mel[:, start:start + frames]
+            if self.logmel_input:  # a gain is a constant shift of a log-mel
+                m = m + 2 * np.log(10 ** (self.rng.uniform(-4, 4) / 20))
             tgt = target[start:start + frames]
             msk = valid[start:start + frames]
             pad = frames - len(tgt)
@@ -103,18 +111,22 @@ def gap_index() -> tuple[int, int]:
 
 
 def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.ndarray, steps: int, seed: int,
-               opus: dict[str, list[np.ndarray]], log, real_share: float = 0.5) -> tuple[LogMelConvEncoder, MouthHead, dict]:
+               opus: dict[str, list[np.ndarray]], log, real_share: float = 0.5, external=None
+               ) -> tuple[LogMelConvEncoder | None, MouthHead, dict]:
+    """Trains encoder + head (default) or, with `external` = (featurize, feature_dim), the head
+    alone on a fixed encoder's features (a wav2vec2/HuBERT export)."""
     torch.manual_seed(seed)
     r3 = basis_frames.shape[1]
     _, basis = pca(basis_frames, 16)
     ref_mean, ref_comp = pca(ref_frames, 6)
-    enc = LogMelConvEncoder(dim=64)
-    head = MouthHead(enc.dim, basis, ref_mean, ref_comp)
+    enc = LogMelConvEncoder(dim=64) if external is None else None
+    head = MouthHead(enc.dim if enc else external[1], basis, ref_mean, ref_comp)
     t_prep = time.perf_counter()
-    params = list(enc.parameters()) + list(head.parameters())
+    params = (list(enc.parameters()) if enc else []) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
-    sampler = Sampler(utts, real_share=real_share, seed=seed, opus=opus)
+    sampler = Sampler(utts, real_share=real_share, seed=seed, opus=opus,
+                      featurize=None if external is None else external[0])
     log(f"  cached log-mels ({time.perf_counter() - t_prep:.0f} s)")
     w = point_weights()
     up, lo = gap_index()
@@ -122,7 +134,7 @@ def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.n
     losses = []
     for step in range(steps):
         wav, tgt, msk, ref = sampler.sample(16)
-        pred = head(enc.from_logmel(wav), ref)
+        pred = head(enc.from_logmel(wav) if enc else wav.transpose(1, 2), ref)
         m = msk.float()[..., None]
         err = (pred - tgt) ** 2 * w
         loss_pos = (err * m).sum() / (m.sum() * r3 + 1e-6)
@@ -142,10 +154,11 @@ def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.n
         losses.append(float(loss.detach()))
         if step % 200 == 0 or step == steps - 1:
             log(f"  step {step}: loss {np.mean(losses[-50:]):.4f} ({time.perf_counter() - t0:.0f} s)")
-    enc.eval()
+    if enc:
+        enc.eval()
     head.eval()
     info = {"steps": steps, "final_loss": float(np.mean(losses[-100:])), "train_s": round(time.perf_counter() - t0, 1),
-            "encoder_parameters": count_parameters(enc), "head_parameters": count_parameters(head)}
+            "encoder_parameters": count_parameters(enc) if enc else None, "head_parameters": count_parameters(head)}
     return enc, head, info
 
 
@@ -183,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--real-share", type=float, default=0.5, help="share of real-speech crops in a batch")
+    ap.add_argument("--encoder-onnx", type=Path,
+                    help="a wav2vec2-interface ONNX (input_values -> last_hidden_state): train only the head on its "
+                         "features (see wav2vec2_onnx.py for the export recipe)")
+    ap.add_argument("--family", default="default", help="name of this model family in the manifest")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     log = lambda s: print(s, flush=True)  # noqa: E731
@@ -192,6 +209,25 @@ def main(argv: list[str] | None = None) -> int:
     log(f"real speech: {', '.join(f'{c.name} ({len(c.audio) / 16000:.1f} s)' for c in clips)}")
     synth_items = synthetic_speech(args.synthetic, seed=args.seed) if args.synthetic else []
     log(f"synthetic utterances: {len(synth_items)} ({sum(len(i['audio']) for i in synth_items) / 16000 / 60:.1f} min)")
+    external = None
+    if args.encoder_onnx:
+        import shutil
+
+        from .infer import _session
+
+        sess = _session(args.encoder_onnx)
+        dim = sess.get_outputs()[0].shape[-1]
+        if not isinstance(dim, int):
+            dim = sess.run(None, {sess.get_inputs()[0].name: np.zeros((1, 16000), np.float32)})[0].shape[-1]
+
+        def featurize(w: np.ndarray) -> np.ndarray:
+            return sess.run(None, {sess.get_inputs()[0].name: w[None].astype(np.float32)})[0][0].T
+
+        external = (featurize, int(dim))
+        enc_name = f"encoder-{args.family}.onnx"
+        if args.encoder_onnx.resolve() != (args.out / enc_name).resolve():
+            shutil.copyfile(args.encoder_onnx, args.out / enc_name)
+        log(f"external encoder {args.encoder_onnx} (D={dim}): training the head only")
     held = [c.name for c in clips] if args.folds == "all" else ([] if args.folds == "none" else args.folds.split(","))
     folds = held + ["all"]
     manifest_models = []
@@ -209,13 +245,19 @@ def main(argv: list[str] | None = None) -> int:
         ref_frames = np.concatenate([f.reshape(len(f), -1) for _, f, _ in pools])
         opus = opus_variants(utts, np.random.default_rng(args.seed))
         log(f"fold {fold}: train on {[c.name for c in train_clips]} + {len(synth)} synthetic")
-        enc, head, info = train_fold(utts, basis_frames, ref_frames, args.steps, args.seed, opus, log, args.real_share)
+        enc, head, info = train_fold(utts, basis_frames, ref_frames, args.steps, args.seed, opus, log, args.real_share,
+                                     external)
         tag = f"loo-{fold}" if fold != "all" else "all"
-        enc_path, head_path = args.out / f"encoder-{tag}.onnx", args.out / f"mouth-{tag}.onnx"
-        export_encoder(enc, enc_path)
-        export_head(head, enc.dim, head_path)
+        prefix = "" if args.family == "default" else f"{args.family}-"
+        head_path = args.out / f"mouth-{prefix}{tag}.onnx"
+        if enc is not None:
+            enc_path = args.out / f"encoder-{prefix}{tag}.onnx"
+            export_encoder(enc, enc_path)
+        else:
+            enc_path = args.out / f"encoder-{args.family}.onnx"
+        export_head(head, enc.dim if enc else external[1], head_path)
         manifest_models.append({
-            "name": tag, "encoder": enc_path.name, "head": head_path.name,
+            "name": f"{prefix}{tag}", "family": args.family, "encoder": enc_path.name, "head": head_path.name,
             "held_out": None if fold == "all" else fold,
             "held_out_sha256": None if fold == "all" else next(c.sha256 for c in clips if c.name == fold),
             "trained_on_real": [c.name for c in train_clips], "synthetic_utterances": len(synth), **info,
