@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TypedEmitter } from '../util/TypedEmitter';
+import { AudioMotionSource, type AudioMotionSample } from './AudioMotionSource';
+import { FaceComposer } from './FaceComposer';
+import type { PcmChunk } from './RtpAudioReceiver';
+import { loadAudioModelManifest, type AudioToMouthModelFiles } from './StreamingAudioToMouth';
+import { decodeAudio16k } from './testing/decodeAudio';
+
+const MODEL_DIR = path.resolve(import.meta.dirname, '../../../models/audio');
+const SPEECH = path.resolve(import.meta.dirname, '../../../../shared/media/RD_Radio31_000.wav');
+const vectors = JSON.parse(readFileSync(new URL('./testdata/composeVectors.json', import.meta.url), 'utf8'));
+const reference = Float32Array.from(vectors.reference as number[]);
+
+let files: AudioToMouthModelFiles;
+let speech: Float32Array;
+let source: AudioMotionSource | undefined;
+
+beforeAll(() => {
+  files = loadAudioModelManifest(MODEL_DIR);
+  speech = decodeAudio16k(SPEECH, 3);
+});
+afterEach(() => source?.close());
+
+class FakeFeed extends TypedEmitter<{ pcm: [PcmChunk]; close: [] }> {}
+
+/** Plays `audio` into the feed in real time, 20 ms chunks; `null` stretches are muted (no packets). */
+async function play(feed: FakeFeed, parts: (Float32Array | { silenceMs: number; muted?: boolean })[]) {
+  let sample = 0;
+  for (const part of parts) {
+    const audio = part instanceof Float32Array ? part : new Float32Array((part.silenceMs / 1000) * 16000);
+    const muted = !(part instanceof Float32Array) && part.muted;
+    for (let s = 0; s < audio.length; s += 320) {
+      if (!muted) feed.emit('pcm', { samples: audio.slice(s, s + 320), startSample: sample + s, arrivalMs: performance.now(), kind: 'decoded' });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    sample += audio.length;
+  }
+}
+
+describe('AudioMotionSource', () => {
+  it('talks with speech, rests closed in silence and when muted, blinks throughout', async () => {
+    const feed = new FakeFeed();
+    source = await AudioMotionSource.create(feed, reference, 512, 512, files, { fps: 25, seed: 3 });
+    const samples: { t: number; s: AudioMotionSample; blink: number }[] = [];
+    const t0 = performance.now();
+    source.on('sample', (s) => samples.push({ t: performance.now() - t0, s, blink: source!.pose!.blink }));
+    await play(feed, [speech, { silenceMs: 1500 }, { silenceMs: 1000, muted: true }]);
+    const open = (s: AudioMotionSample) => FaceComposer.mouthOpening(s.landmarks, 512, 512);
+    const during = samples.filter((x) => x.t > 500 && x.t < 2900).map((x) => open(x.s));
+    const after = samples.filter((x) => x.t > 3600).map((x) => open(x.s));
+    const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+    expect(samples.length).toBeGreaterThan(100); // ~25 Hz for ~5.5 s
+    expect(spread(during)).toBeGreaterThan(0.05);
+    expect(spread(after)).toBeLessThan(0.01);
+    expect(Math.max(...after)).toBeLessThan(during.reduce((a, b) => a + b) / during.length);
+    expect(samples.some((x) => x.blink > 0.9)).toBe(true); // first blink within 2.8 s by design
+    expect(samples.every((x) => x.s.space === 'identity' && x.s.landmarks.length === 478 * 3)).toBe(true);
+    expect(samples.every((x, i) => i === 0 || x.s.seq > samples[i - 1]!.s.seq)).toBe(true);
+    const st = source.stats;
+    expect(st.errors).toBe(0);
+    expect(st.mouthFrames).toBeGreaterThan(100);
+    expect(st.lookaheadMs).toBeLessThanOrEqual(120);
+    // speech captured -> mouth published: look-ahead + a 40 ms step + inference + the 40 ms tick
+    expect(st.speechToMouthP95Ms!).toBeLessThan(400);
+    expect(st.speechToMouthP50Ms!).toBeGreaterThan(st.lookaheadMs - 30);
+  }, 30_000);
+
+  it('close() is idempotent, stops the samples and frees the models', async () => {
+    const feed = new FakeFeed();
+    source = await AudioMotionSource.create(feed, reference, 512, 512, files);
+    let closes = 0;
+    source.on('close', () => closes++);
+    source.close();
+    source.close();
+    expect(closes).toBe(1);
+    expect(source.closed).toBe(true);
+    expect(feed.listenerCount('pcm')).toBe(0);
+  });
+
+  it('closes when its feed closes', async () => {
+    const feed = new FakeFeed();
+    source = await AudioMotionSource.create(feed, reference, 512, 512, files);
+    feed.emit('close');
+    expect(source.closed).toBe(true);
+  });
+});
