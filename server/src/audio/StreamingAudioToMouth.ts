@@ -44,12 +44,10 @@ export function loadAudioModelManifest(dir: string, name = 'all'): AudioToMouthM
   return { manifest: parsed.data, entry, dir };
 }
 
-const ENCODER_LOOKAHEAD = 3;
-const HEAD_LOOKAHEAD = 2;
-
 export class StreamingAudioToMouth {
   readonly manifest: AudioToMouthManifest;
-  readonly lookaheadFrames = ENCODER_LOOKAHEAD + HEAD_LOOKAHEAD;
+  /** Frames of future audio a frame's output depends on (from the manifest's look-ahead). */
+  readonly lookaheadFrames: number;
   readonly #encoder: ort.InferenceSession;
   readonly #head: ort.InferenceSession;
   readonly #reference: ort.Tensor;
@@ -77,6 +75,8 @@ export class StreamingAudioToMouth {
     this.#window = files.manifest.window_samples;
     this.#contextFrames = options.contextFrames ?? 64;
     this.#stepFrames = options.stepFrames ?? 2;
+    const m = files.manifest;
+    this.lookaheadFrames = Math.round(((m.lookahead_ms / 1000) * m.sample_rate - m.window_samples / 2) / m.hop_samples);
     if (reference.length !== files.manifest.mouth_region.length * 3) {
       throw new Error(`reference mouth must have ${files.manifest.mouth_region.length * 3} floats`);
     }
