@@ -27,9 +27,11 @@ afterEach(() => source?.close());
 class FakeFeed extends TypedEmitter<{ pcm: [PcmChunk]; close: [] }> {}
 
 /** Plays `audio` into the feed in real time, 20 ms chunks; `null` stretches are muted (no packets). */
-async function play(feed: FakeFeed, parts: (Float32Array | { silenceMs: number; muted?: boolean })[]) {
+async function play(feed: FakeFeed, parts: (Float32Array | { silenceMs: number; muted?: boolean })[]): Promise<number[]> {
   let sample = 0;
+  const starts: number[] = [];
   for (const part of parts) {
+    starts.push(performance.now());
     const audio = part instanceof Float32Array ? part : new Float32Array((part.silenceMs / 1000) * 16000);
     const muted = !(part instanceof Float32Array) && part.muted;
     for (let s = 0; s < audio.length; s += 320) {
@@ -38,6 +40,7 @@ async function play(feed: FakeFeed, parts: (Float32Array | { silenceMs: number; 
     }
     sample += audio.length;
   }
+  return starts;
 }
 
 describe('AudioMotionSource', () => {
@@ -47,10 +50,11 @@ describe('AudioMotionSource', () => {
     const samples: { t: number; s: AudioMotionSample; blink: number }[] = [];
     const t0 = performance.now();
     source.on('sample', (s) => samples.push({ t: performance.now() - t0, s, blink: source!.pose!.blink }));
-    await play(feed, [speech, { silenceMs: 1500 }, { silenceMs: 1000, muted: true }]);
+    const [, silenceAt] = (await play(feed, [speech, { silenceMs: 1500 }, { silenceMs: 1000, muted: true }])).map((t) => t - t0);
     const open = (s: AudioMotionSample) => FaceComposer.mouthOpening(s.landmarks, 512, 512);
-    const during = samples.filter((x) => x.t > 500 && x.t < 2900).map((x) => open(x.s));
-    const after = samples.filter((x) => x.t > 3600).map((x) => open(x.s));
+    const during = samples.filter((x) => x.t > 500 && x.t < silenceAt! - 100).map((x) => open(x.s));
+    // VAD hang-over (250 ms) + gate release (120 ms) + the look-ahead: closed 800 ms into the silence
+    const after = samples.filter((x) => x.t > silenceAt! + 800).map((x) => open(x.s));
     const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
     expect(samples.length).toBeGreaterThan(100); // ~25 Hz for ~5.5 s
     expect(spread(during)).toBeGreaterThan(0.05);
