@@ -301,9 +301,14 @@ def write_manifest(out: Path, models: list[dict], clips, synth_items, args) -> N
             "augmentation": "noise (white/pink, 5-35 dB SNR), synthetic-RIR reverb, clipping, gain, Opus round trip "
                             "(ffmpeg libopus 10-32 kb/s)",
             "trained_by": "python -m avatar_ml.audio.train " + " ".join(
-                f"--{k} {v}" for k, v in vars(args).items() if k not in ("out",)),
+                f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out" and v is not None),
         },
     }
+    if args.family != "default" and old.get("provenance"):
+        # another family's run: keep the default family's provenance, file this one beside it
+        manifest["family_provenance"] = {**old.get("family_provenance", {}), args.family: manifest["provenance"]}
+        manifest["provenance"] = old["provenance"]
+        manifest["lookahead_ms"] = old.get("lookahead_ms", manifest["lookahead_ms"])
     path.write_text(json.dumps(manifest, indent=1) + "\n")
 
 
