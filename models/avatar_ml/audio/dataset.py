@@ -31,7 +31,7 @@ class Utterance:
     audio: np.ndarray  # (N,) float32 16 kHz
     target: np.ndarray  # (T,R,3) float32 absolute canonical mouth shapes at frame times
     valid: np.ndarray  # (T,) bool
-    references: np.ndarray  # (M,R,3) reference shapes of this identity
+    references: np.ndarray  # (M,R,3) reference shapes of this identity (its rest mouth)
     kind: str  # 'real' | 'synthetic'
 
 
@@ -58,9 +58,11 @@ def targets_at_frames(track: LandmarkTrack, n_samples: int) -> tuple[np.ndarray,
 
 
 def real_utterance(clip: SpeechClip) -> Utterance:
+    """The reference is the identity's rest mouth (its most closed frames, `clip_mouth_frames`), as
+    an onboarding portrait gives it: the model predicts motion from rest, not absolute shapes."""
     target, ok = targets_at_frames(clip.track, len(clip.audio))
-    refs, valid = track_region_shapes(clip.track)
-    return Utterance(clip.name, clip.audio, target, ok, refs[valid], "real")
+    _, rest = clip_mouth_frames(clip.track)
+    return Utterance(clip.name, clip.audio, target, ok, rest[None], "real")
 
 
 def identity_pools(tracks: list[LandmarkTrack]) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -138,5 +140,5 @@ def synthetic_utterances(items: list[dict], bank: VisemeBank, pools: list[tuple[
         delta = coarticulate(phones, it["engine"], bank, t)
         src, frames, rest = pools[rng.integers(len(pools))]
         out.append(Utterance(f"synth{k}:{it['voice']}:{src}", audio.astype(np.float32), rest[None] + delta,
-                             np.ones(len(t), bool), frames, "synthetic"))
+                             np.ones(len(t), bool), rest[None], "synthetic"))
     return out

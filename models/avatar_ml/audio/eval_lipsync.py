@@ -54,7 +54,7 @@ def render_video(out: Path, clip_path: Path, track, pred: np.ndarray, audio_path
     label = "real (pose source)" if audio_path else "real"
     tiles = side_by_side_frames([(label, real_col), ("audio -> mouth (teacher)", pred_col)])
     silent = out / "lipsync_silent.mp4"
-    write_video(silent, tiles, track.fps)
+    write_video(silent, tiles, track.fps, crf=28)
     wav = out / "lipsync_audio.wav"
     import soundfile as sf
 

@@ -46,17 +46,17 @@ def lmd_px(pred: np.ndarray, real: np.ndarray, track: LandmarkTrack) -> float:
     return float(np.mean(d))
 
 
-def reference_region(track: LandmarkTrack, frame: int = 0) -> np.ndarray:
-    """The identity's reference mouth (canonical cm): frame `frame` of the track, as onboarding would."""
-    frame = int(np.nonzero(track.valid)[0][0]) if not track.valid[frame] else frame
-    shape, _ = to_canonical(to_pixels(track.landmarks[frame:frame + 1], track.width, track.height))
-    return shape[0, mouth_region()]
+def reference_region(track: LandmarkTrack) -> np.ndarray:
+    """The identity's reference mouth (canonical cm): its rest shape, the mean of the clip's 10%
+    most closed frames (what a closed-mouth onboarding portrait gives; identity, not motion)."""
+    from .visemes import clip_mouth_frames
+
+    return clip_mouth_frames(track)[1]
 
 
-def predicted_landmarks(model: AudioToMouth, audio: np.ndarray, track: LandmarkTrack,
-                        ref_frame: int = 0) -> np.ndarray:
+def predicted_landmarks(model: AudioToMouth, audio: np.ndarray, track: LandmarkTrack) -> np.ndarray:
     """(T,478,3) the clip's real landmarks with the mouth region predicted from `audio`."""
-    ref = reference_region(track, ref_frame)
+    ref = reference_region(track)
     delta, times = model.predict(audio, ref)
     t_video = np.arange(len(track)) / track.fps
     d = resample_to(times, delta, t_video)

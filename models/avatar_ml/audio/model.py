@@ -146,9 +146,24 @@ class MouthHead(nn.Module):
         self.blocks = nn.ModuleList([CausalConv(hidden, hidden, 3, d) for d in (1, 2, 4, 1)])
         self.out = nn.Conv1d(hidden, k, 1)
         self.ref_out = nn.Linear(ref_components.shape[0], k)
+        # range of the identity code over the training references: a face unlike any training
+        # identity is clamped to it instead of extrapolating the conditioning
+        c = ref_components.shape[0]
+        self.register_buffer("code_lo", torch.full((c,), -1e3))
+        self.register_buffer("code_hi", torch.full((c,), 1e3))
+        self.code_dropout = 0.0
+
+    def set_code_range(self, references: np.ndarray) -> None:
+        codes = (torch.tensor(references, dtype=torch.float32) - self.ref_mean) @ self.ref_components.T
+        self.code_lo.copy_(codes.min(dim=0).values)
+        self.code_hi.copy_(codes.max(dim=0).values)
 
     def forward(self, features: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         r = (reference - self.ref_mean) @ self.ref_components.T  # (B,C) identity code
+        r = torch.minimum(torch.maximum(r, self.code_lo), self.code_hi)
+        if self.training and self.code_dropout > 0:  # sometimes the average identity: keeps r=0 sensible
+            keep = (torch.rand(r.shape[0], 1) >= self.code_dropout).float()
+            r = r * keep
         gamma, beta = self.ref(r).chunk(2, dim=-1)
         x = self.inp(features.transpose(1, 2))
         x = x * (1 + gamma[..., None]) + beta[..., None]

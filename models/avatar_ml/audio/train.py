@@ -118,9 +118,12 @@ def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.n
     torch.manual_seed(seed)
     r3 = basis_frames.shape[1]
     _, basis = pca(basis_frames, 16)
-    ref_mean, ref_comp = pca(ref_frames, 6)
+    ref_mean, ref_comp = pca(ref_frames, min(6, len(ref_frames) - 1))
     enc = LogMelConvEncoder(dim=64) if external is None else None
     head = MouthHead(enc.dim if enc else external[1], basis, ref_mean, ref_comp)
+    train_refs = np.concatenate([u.references.reshape(len(u.references), -1) for u in utts])
+    head.set_code_range(train_refs)
+    head.code_dropout = 0.3
     t_prep = time.perf_counter()
     params = (list(enc.parameters()) if enc else []) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
@@ -242,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         utts = real + synth
         basis_frames = np.concatenate([(f - rest[None]).reshape(len(f), -1) for _, f, rest in pools]
                                       + [np.stack([bank.shapes[k] for k in bank.shapes]).reshape(len(bank.shapes), -1)])
-        ref_frames = np.concatenate([f.reshape(len(f), -1) for _, f, _ in pools])
+        ref_frames = np.stack([rest.reshape(-1) for _, _, rest in pools])
         opus = opus_variants(utts, np.random.default_rng(args.seed))
         log(f"fold {fold}: train on {[c.name for c in train_clips]} + {len(synth)} synthetic")
         enc, head, info = train_fold(utts, basis_frames, ref_frames, args.steps, args.seed, opus, log, args.real_share,
