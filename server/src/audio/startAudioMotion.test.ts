@@ -51,6 +51,8 @@ describe('startAudioMotion: microphone RTP -> talking landmarks, on a real route
     await once(ffmpeg, 'close');
     await new Promise((r) => setTimeout(r, 300));
     const stats = audio.source.stats;
+    audio.source.close(); // the session ending: the tap goes with it
+    expect(audio.tap.closed).toBe(true);
     audio.close();
     transport.close();
 

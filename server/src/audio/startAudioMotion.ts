@@ -4,9 +4,9 @@
  * like any MotionSource (its samples are in the identity's image, `space: 'identity'`).
  *
  *   const audio = await startAudioMotion(room.router, micProducer.id, identity, loadAudioModelManifest(dir));
- *   avatarService.startSession(peer, identity, audio.source);   // the live runtime's hook
+ *   avatarService.start(room, peer, identityId, audio.source);   // the live runtime's MotionSource seam
  *   ...
- *   audio.close();                                              // idempotent; tap and source
+ *   audio.close();   // idempotent; closing the source alone (the session ending) also frees the tap
  */
 import type { types as ms } from 'mediasoup';
 import { AudioMotionSource, type AudioMotionOptions } from './AudioMotionSource';
@@ -33,7 +33,9 @@ export async function startAudioMotion(router: ms.Router, producerId: string, id
     tap.close();
     throw error;
   }
-  // the tap closes with the producer; the source follows it (it listens to the tap's 'close')
+  // the tap closes with the producer and the source follows it; a source closed by its consumer
+  // (the avatar session ending) releases the tap too
+  source.once('close', () => tap.close());
   return {
     tap,
     source,
