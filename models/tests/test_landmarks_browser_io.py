@@ -70,3 +70,18 @@ def test_compare_reports_pixel_errors_on_common_frames():
     r = compare(ours, Ref.transform.copy(), np.array([True, True, True]), np.array([128.0, 128.0, 128.0]), Ref)
     assert r["frames_both"] == 2 and r["frames_only_ours"] == 1
     assert r["full_frame_px"]["mean"] == pytest.approx(1.0) and r["crop256_px"]["mean"] == pytest.approx(2.0)
+
+
+def test_compare_browser_fails_when_no_frame_has_a_face_on_both_sides(tmp_path, capsys):
+    """A comparison over zero frames measured nothing: the tool must exit non-zero, not report a pass."""
+    from avatar_ml.landmarks.compare_browser import main
+    from avatar_ml.landmarks.video_io import write_video
+
+    write_video(tmp_path / "blank.mp4", [np.full((48, 64, 3), 90, np.uint8)] * 2, fps=25)
+    header = _header([{"index": i, "timestampMs": 40 * i, "present": False} for i in range(2)])
+    header.update(width=64, height=48, trackedCount=0)
+    (tmp_path / "dump.json").write_text(json.dumps(header))
+    rc = main(["--clip", str(tmp_path / "blank.mp4"), "--browser", str(tmp_path / "dump.json"),
+               "--configs", "square_raw"])
+    assert rc == 1
+    assert "no frame where both found a face" in capsys.readouterr().err

@@ -68,3 +68,18 @@ def test_tracks_a_clip_stably(extractor):
     # tracking ROI agrees with a fresh detection on the last frame
     fresh = extractor.detect(frames[-1])
     assert np.abs(fresh.landmarks[:, :2] - track.landmarks[-1, :, :2]).mean() * track.width < 2.0
+
+
+@pytest.mark.parametrize("shape", [(0, 0, 3), (0, 64, 3), (48, 0, 3)])
+def test_an_image_with_no_pixels_is_refused_with_a_clear_error(extractor, shape):
+    from avatar_ml.landmarks.extractor import ImageSizeError
+
+    empty = np.zeros(shape, np.uint8)
+    for call in (extractor.detect, extractor.detect_faces, lambda im: extractor.track([im], fps=25)):
+        with pytest.raises(ImageSizeError, match=f"{shape[1]}x{shape[0]} pixels"):
+            call(empty)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 500, 3), (500, 1, 3)])
+def test_tiny_and_thin_images_give_no_face_rather_than_an_error(extractor, shape):
+    assert extractor.detect(np.full(shape, 128, np.uint8)) is None

@@ -16,10 +16,17 @@ import { MotionService } from './motion/MotionService';
 import { sharedMotionCodec } from './motion/sharedMotionCodec';
 import { RoomRegistry } from './rooms/RoomRegistry';
 import { SignallingServer } from './signalling/SignallingServer';
+import { AvatarMetrics } from './avatar/AvatarMetrics';
+import { AvatarService } from './avatar/AvatarService';
+import { avatarRequestHandler } from './avatar/avatarRequests';
+import { ConfigIdentityAccess } from './avatar/ConfigIdentityAccess';
+import type { IdentityAccess } from './identities/IdentityAccess';
 
 export type AvatarServerOptions = {
   /** Defaults to a pino logger at `config.log.level`. */
   logger?: Logger;
+  /** Who may drive which identity; defaults to the config-backed grants (`config.avatar`). */
+  identities?: IdentityAccess;
 };
 
 export class AvatarServer {
@@ -31,6 +38,8 @@ export class AvatarServer {
   readonly signalling: SignallingServer;
   /** Avatar-mode motion streams, one per peer with a 'motion' data channel. */
   readonly motion: MotionService<MotionFrame>;
+  /** Avatar rendering: one session per avatar-mode peer. */
+  readonly avatars: AvatarService;
   readonly httpServer: HttpServer;
   /** Loopback URL of this server, e.g. http://127.0.0.1:3000 (what tests and the banner use). */
   readonly url: string;
@@ -44,6 +53,7 @@ export class AvatarServer {
     rooms: RoomRegistry;
     signalling: SignallingServer;
     motion: MotionService<MotionFrame>;
+    avatars: AvatarService;
     httpServer: HttpServer;
     url: string;
   }) {
@@ -54,6 +64,7 @@ export class AvatarServer {
     this.rooms = fields.rooms;
     this.signalling = fields.signalling;
     this.motion = fields.motion;
+    this.avatars = fields.avatars;
     this.httpServer = fields.httpServer;
     this.url = fields.url;
   }
@@ -76,9 +87,16 @@ export class AvatarServer {
       metrics: new MotionMetrics(metrics.registry),
       logger,
     });
+    const avatars = new AvatarService({
+      motion,
+      identities: options.identities ?? new ConfigIdentityAccess(config.avatar),
+      config: config.avatar,
+      metrics: new AvatarMetrics(metrics.registry),
+      logger,
+    });
     const app = createHttpApp({ config, rooms, motion, metrics, logger });
     const httpServer = createServer(app);
-    const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics });
+    const signalling = new SignallingServer({ httpServer, rooms, config, logger, metrics, avatar: avatarRequestHandler(avatars) });
     try {
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -89,6 +107,7 @@ export class AvatarServer {
       });
     } catch (error) {
       await signalling.close().catch(() => undefined);
+      await avatars.close();
       motion.close();
       rooms.close();
       workers.close();
@@ -105,7 +124,7 @@ export class AvatarServer {
         'face landmarker model not found: avatar mode is unavailable until FACE_LANDMARKER_MODEL_PATH names Google\'s face_landmarker.task',
       );
     }
-    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, motion, httpServer, url });
+    return new AvatarServer({ config, logger, metrics, workers, rooms, signalling, motion, avatars, httpServer, url });
   }
 
   get closed(): boolean {
@@ -119,6 +138,7 @@ export class AvatarServer {
   }
 
   async #close(): Promise<void> {
+    await this.avatars.close();
     this.motion.close();
     this.rooms.close('serverShutdown');
     const signallingClosed = this.signalling.close();

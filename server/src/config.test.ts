@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config';
 describe('loadConfig', () => {
   it('runs on embedded defaults with an empty environment', () => {
     const config = loadConfig({});
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000 });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, trustProxy: false });
     expect(config.mediasoup.announcedIp).toBe('127.0.0.1');
     expect(config.mediasoup.numWorkers).toBe(availableParallelism());
     expect(config.mediasoup.rtcMinPort).toBeLessThan(config.mediasoup.rtcMaxPort);
@@ -21,6 +21,20 @@ describe('loadConfig', () => {
     expect(config.mediasoup.announcedIp).toBe('10.0.0.5');
     expect(config.log.level).toBe('debug');
     expect(config.mediasoup.numWorkers).toBe(3);
+  });
+
+  it('reads the admission limits and TRUST_PROXY from the environment', () => {
+    const config = loadConfig({
+      TRUST_PROXY: 'true',
+      MAX_CONNECTIONS_PER_ADDRESS: '8',
+      JOINS_PER_MINUTE_PER_CONNECTION: '12',
+      ROOM_CREATIONS_PER_MINUTE_PER_ADDRESS: '6',
+      MAX_ROOMS_PER_ADDRESS: '3',
+    });
+    expect(config.http.trustProxy).toBe(true);
+    expect(config.limits).toMatchObject({ maxConnectionsPerAddress: 8, joinsPerMinutePerConnection: 12, roomCreationsPerMinutePerAddress: 6, maxRoomsPerAddress: 3 });
+    expect(loadConfig({ TRUST_PROXY: '0' }).http.trustProxy).toBe(false);
+    expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow(/TRUST_PROXY \(http.trustProxy\)/);
   });
 
   it('lets code overrides win over the environment', () => {

@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { motionStreamConfigSchema } from './motion/motionStreamConfig';
+import { avatarConfigSchema } from './avatar/avatarConfig';
 
 /** Repository root, so default paths work whatever the current directory is. */
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,6 +28,11 @@ export const configSchema = z
       .object({
         host: z.string().min(1).default('0.0.0.0'),
         port: port.default(3000),
+        /**
+         * Behind a reverse proxy: count per-address limits by the first X-Forwarded-For entry
+         * instead of the proxy's own address. Only set it when a proxy you run sets that header.
+         */
+        trustProxy: z.boolean().default(false),
       })
       .prefault({}),
     log: z.object({ level: logLevel.default('info') }).prefault({}),
@@ -60,12 +66,23 @@ export const configSchema = z
         requestBurst: z.number().int().min(1).default(200),
         /** Largest single signalling request (JSON); bigger ones get PAYLOAD_TOO_LARGE. */
         maxRequestBytes: z.number().int().min(256).default(64 * 1024),
-        /** A room nobody joins (after getRouterRtpCapabilities) is closed after this. */
+        /** A room left without a human (e.g. its creator's join failed) is closed after this. */
         emptyRoomTimeoutMs: z.number().int().min(0).default(30_000),
+        /** Joins one connection may make: sustained per minute and burst (RATE_LIMITED past it). */
+        joinsPerMinutePerConnection: z.number().positive().default(30),
+        joinBurstPerConnection: z.number().int().min(1).default(10),
+        /** Open signalling connections from one client address (/64 for IPv6). */
+        maxConnectionsPerAddress: z.number().int().min(1).default(64),
+        /** New rooms (a Router each) one client address may create: per minute, burst, and open at once. */
+        roomCreationsPerMinutePerAddress: z.number().positive().default(30),
+        roomCreationBurstPerAddress: z.number().int().min(1).default(10),
+        maxRoomsPerAddress: z.number().int().min(1).default(50),
       })
       .prefault({}),
     /** Avatar-mode motion uplink: jitter buffer, rate limit, validation (server/src/motion/). */
     motion: motionStreamConfigSchema.prefault({}),
+    /** Avatar rendering: frame rate, inference, encoder, identities and grants (server/src/avatar/). */
+    avatar: avatarConfigSchema.prefault({}),
     /** Built browser client (vite outDir). */
     clientDistDir: absolutePath.default(resolve(repoRoot, 'client/dist')),
     /** MediaPipe Face Landmarker bundle served to browsers at /models/face_landmarker.task. */
@@ -100,11 +117,22 @@ const envVars = {
   MAX_PEERS_PER_ROOM: ['limits', 'maxPeersPerRoom'],
   MAX_ROOMS: ['limits', 'maxRooms'],
   REQUESTS_PER_SECOND: ['limits', 'requestsPerSecond'],
+  TRUST_PROXY: ['http', 'trustProxy'],
+  JOINS_PER_MINUTE_PER_CONNECTION: ['limits', 'joinsPerMinutePerConnection'],
+  MAX_CONNECTIONS_PER_ADDRESS: ['limits', 'maxConnectionsPerAddress'],
+  ROOM_CREATIONS_PER_MINUTE_PER_ADDRESS: ['limits', 'roomCreationsPerMinutePerAddress'],
+  MAX_ROOMS_PER_ADDRESS: ['limits', 'maxRoomsPerAddress'],
   CLIENT_DIST_DIR: ['clientDistDir'],
   FACE_LANDMARKER_MODEL_PATH: ['faceLandmarkerModelPath'],
   MOTION_TARGET_DELAY_MS: ['motion', 'targetDelayMs'],
   MOTION_MAX_PACKETS_PER_SECOND: ['motion', 'maxPacketsPerSecond'],
+  AVATAR_FPS: ['avatar', 'fps'],
+  AVATAR_EXECUTION_PROVIDER: ['avatar', 'inference', 'executionProvider'],
+  AVATAR_INTRA_OP_THREADS: ['avatar', 'inference', 'intraOpThreads'],
+  AVATAR_BITRATE_KBPS: ['avatar', 'encoder', 'bitrateKbps'],
 } as const satisfies Record<string, readonly string[]>;
+
+const booleanPaths = new Set(['http.trustProxy']);
 
 const numericPaths = new Set([
   'http.port',
@@ -114,8 +142,15 @@ const numericPaths = new Set([
   'limits.maxPeersPerRoom',
   'limits.maxRooms',
   'limits.requestsPerSecond',
+  'limits.joinsPerMinutePerConnection',
+  'limits.maxConnectionsPerAddress',
+  'limits.roomCreationsPerMinutePerAddress',
+  'limits.maxRoomsPerAddress',
   'motion.targetDelayMs',
   'motion.maxPacketsPerSecond',
+  'avatar.fps',
+  'avatar.inference.intraOpThreads',
+  'avatar.encoder.bitrateKbps',
 ]);
 
 export class ConfigError extends Error {
@@ -161,7 +196,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: PartialDeep<Config
     const dotted = path.join('.');
     envNameOfPath.set(dotted, name);
     // Non-numeric text stays a string so zod reports it as the wrong type under the env name.
-    const value = numericPaths.has(dotted) && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
+    const value =
+      numericPaths.has(dotted) && /^\s*-?\d+(\.\d+)?\s*$/.test(raw)
+        ? Number(raw)
+        : booleanPaths.has(dotted) && /^\s*(true|false|1|0)\s*$/i.test(raw)
+          ? /^\s*(true|1)\s*$/i.test(raw)
+          : raw;
     setPath(fromEnv, path, value);
   }
   const result = configSchema.safeParse(deepMerge(fromEnv, overrides as Json));

@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { SQUARE_PIXELS_FILTER } from '../tools/landmarks/probeClip';
 import { repoRoot } from './clientBuild';
 
 export const sharedMediaDir = join(repoRoot, '../shared/media');
@@ -23,13 +24,14 @@ export interface Y4mOptions {
 
 export async function clipToY4m(options: Y4mOptions): Promise<string> {
   const { clip, width, height, fps, seconds } = options;
-  const out = join(cacheDir, `${clip.replace(/\W+/g, '_')}-${width}x${height}-${fps}fps-${seconds}s.y4m`);
+  const out = join(cacheDir, `${basename(clip).replace(/\W+/g, '_')}-${width}x${height}-${fps}fps-${seconds}s.y4m`);
   if (existsSync(out)) return out;
   await mkdir(cacheDir, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}.y4m`;
   await runFfmpeg([
-    '-v', 'error', '-y', '-i', join(sharedMediaDir, clip), '-t', String(seconds),
-    '-vf', `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},fps=${fps}`,
+    '-v', 'error', '-y', '-i', resolve(sharedMediaDir, clip), '-t', String(seconds),
+    // Square pixels first (after ffmpeg's autorotation), so the crop keeps the displayed shape.
+    '-vf', `${SQUARE_PIXELS_FILTER},scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},fps=${fps}`,
     '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', tmp,
   ]);
   await rename(tmp, out);
@@ -43,6 +45,20 @@ export async function speechWav(clip = 'imagine.wav'): Promise<string> {
   await mkdir(cacheDir, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}.wav`;
   await runFfmpeg(['-v', 'error', '-y', '-i', join(sharedMediaDir, clip), '-ac', '1', '-ar', '48000', '-c:a', 'pcm_s16le', tmp]);
+  await rename(tmp, out);
+  return out;
+}
+
+/**
+ * The sound track of a clip (a name under ../shared/media or a path) for the fake microphone,
+ * cut to the same `seconds` as its y4m so the two loop together (48 kHz mono 16-bit).
+ */
+export async function clipAudioToWav(clip: string, seconds: number): Promise<string> {
+  const out = join(cacheDir, `${basename(clip).replace(/\W+/g, '_')}-audio-${seconds}s-48k.wav`);
+  if (existsSync(out)) return out;
+  await mkdir(cacheDir, { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}.wav`;
+  await runFfmpeg(['-v', 'error', '-y', '-i', resolve(sharedMediaDir, clip), '-t', String(seconds), '-vn', '-ac', '1', '-ar', '48000', '-c:a', 'pcm_s16le', tmp]);
   await rename(tmp, out);
   return out;
 }

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { motionFixtures } from '../../shared/src/motion/testdata/motionFixtures';
 import { readBrowserLandmarks, writeBrowserLandmarks } from './landmarks/browserLandmarksFile';
@@ -8,6 +10,7 @@ import { extractBrowserLandmarks, REPO_ROOT } from './landmarks/extractBrowserLa
 import { LandmarkPage } from './landmarks/LandmarkPage';
 
 const CLIP = join(REPO_ROOT, '../shared/media/d12.mp4');
+const run = promisify(execFile);
 
 describe('browser landmark tools (real Chromium, real MediaPipe model)', () => {
   let dir: string | undefined;
@@ -49,6 +52,17 @@ describe('browser landmark tools (real Chromium, real MediaPipe model)', () => {
       const back = await readBrowserLandmarks(join(dir, `out.${ext}`));
       expect(back.frames[3]!.landmarks).toEqual(data.frames[3]!.landmarks!.map((v) => Math.fround(v)));
     }
+  });
+
+  it('tracks a phone clip with a 90° display rotation in every frame, at its displayed size (bug report)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'landmarks-test-'));
+    const ffmpeg = (...args: string[]) => run('ffmpeg', ['-v', 'error', '-y', '-nostdin', ...args]);
+    await ffmpeg('-i', join(REPO_ROOT, '../shared/media/d10.mp4'), '-frames:v', '10', '-vf', 'crop=512:384:0:40', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', join(dir, 'land.mp4'));
+    await ffmpeg('-i', join(dir, 'land.mp4'), '-c', 'copy', '-metadata:s:v:0', 'rotate=90', join(dir, 'rot90.mp4'));
+    const data = await extractBrowserLandmarks({ clip: join(dir, 'rot90.mp4'), cacheDir: dir, useCache: false });
+    expect([data.width, data.height]).toEqual([384, 512]);
+    expect(data.frameCount).toBe(10);
+    expect(data.trackedCount).toBe(10); // 0 of 10 when frames were reshaped at the coded 512x384
   });
 
   it('decodes the determinism vectors in Chromium bit-identically to Node', async () => {

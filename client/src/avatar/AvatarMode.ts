@@ -7,6 +7,8 @@
  */
 import { loadMotionBasis, MotionEncoder } from '@shared/motion';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
+import type { AvatarStateData, AvatarStats, IdentitySummaryInfo } from '@shared/avatar/avatarProtocol';
+import { AvatarRenderPanel } from './AvatarRenderPanel';
 import type { CallSession } from '../call/CallSession';
 import type { LocalMedia } from '../media/LocalMedia';
 import type { FaceTracker } from '../tracking/FaceTracker';
@@ -25,6 +27,8 @@ export type AvatarModeEvents = {
   /** A new uplink started (tests and tools subscribe to its `sent` events here). */
   uplink: [MotionUplink];
   serverstats: [MotionStatsPayload];
+  avatarstate: [AvatarStateData];
+  avatarstats: [AvatarStats];
   error: [Error];
 };
 
@@ -41,6 +45,11 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
   readonly #button: HTMLButtonElement;
   readonly #overlay = new LandmarkOverlay();
   readonly #panel = new MotionStatsPanel();
+  readonly #render = new AvatarRenderPanel();
+  #identities: IdentitySummaryInfo[] = [];
+  #identityId: string | undefined;
+  #avatarState: AvatarStateData | undefined;
+  #avatarStats: AvatarStats | undefined;
   readonly #unsubscribe: (() => void)[] = [];
   #tracker: Promise<FaceTracker> | undefined;
   #uplink: MotionUplink | undefined;
@@ -61,6 +70,20 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     options.view.toolbar.add(this.#button);
     this.#panel.element.hidden = true;
     options.view.toolbar.add(this.#panel.element);
+    this.#panel.element.append(this.#render.element);
+    this.#render.picker.addEventListener('change', () => void this.selectIdentity(this.#render.picker.value));
+    this.#unsubscribe.push(
+      options.session.on('avatarstate', (data) => {
+        this.#avatarState = data;
+        this.#render.showState(data);
+        this.emit('avatarstate', data);
+      }),
+      options.session.on('avatarstats', (stats) => {
+        this.#avatarStats = stats;
+        this.#render.showStats(stats);
+        this.emit('avatarstats', stats);
+      }),
+    );
     this.#unsubscribe.push(
       options.session.on('motionstats', (stats) => {
         this.#serverStats = stats;
@@ -81,6 +104,36 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
   /** The latest `motionStats` the server pushed for this peer. */
   get serverStats(): MotionStatsPayload | undefined {
     return this.#serverStats;
+  }
+
+  /** The latest avatar rendering state / stats the server pushed. */
+  get avatarState(): AvatarStateData | undefined {
+    return this.#avatarState;
+  }
+
+  get avatarStats(): AvatarStats | undefined {
+    return this.#avatarStats;
+  }
+
+  get identities(): readonly IdentitySummaryInfo[] {
+    return this.#identities;
+  }
+
+  /**
+   * Renders the avatar as `identityId` (while avatar mode is on). A refusal (not granted,
+   * unknown, model broken) is shown in the panel and rethrown; motion keeps flowing.
+   */
+  async selectIdentity(identityId: string): Promise<void> {
+    this.#identityId = identityId;
+    if (this.#state !== 'on') return;
+    try {
+      await this.#options.session.startAvatar(identityId);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.#render.showState({ state: 'error', identityId, message: failure.message });
+      this.emit('error', failure);
+      throw failure;
+    }
   }
 
   async toggle(): Promise<void> {
@@ -116,6 +169,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       this.#showUi(true);
       this.#setState('on');
       this.emit('uplink', uplink);
+      await this.#startRendering();
     } catch (error) {
       this.#tracker = undefined;
       this.#setState('off');
@@ -134,6 +188,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     const uplink = this.#uplink;
     this.#uplink = undefined;
     uplink?.close();
+    await this.#options.session.stopAvatar().catch((error: unknown) => console.warn('stopAvatar failed', error));
     this.#showUi(false);
     await this.#republishCamera();
     this.#setState('off');
@@ -152,6 +207,19 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.#panel.remove();
     this.#button.remove();
     this.removeAllListeners();
+  }
+
+  /** Lists the granted identities and starts rendering the chosen (or first) one. */
+  async #startRendering(): Promise<void> {
+    try {
+      this.#identities = await this.#options.session.listIdentities();
+    } catch (error) {
+      this.#render.showState({ state: 'error', identityId: '', message: `cannot list identities: ${String(error)}` });
+      return;
+    }
+    const chosen = this.#identities.find((i) => i.identityId === this.#identityId)?.identityId ?? this.#identities[0]?.identityId;
+    this.#render.setIdentities(this.#identities, chosen);
+    if (chosen) await this.selectIdentity(chosen).catch(() => undefined);
   }
 
   async #republishCamera(): Promise<void> {
@@ -189,6 +257,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       kbps: uplink.meter.kbps(),
       sentPackets: uplink.counters.sent,
       faceFound: uplink.faceVisible,
+      refusedFrames: uplink.refusedFrames,
+      lastRefusal: uplink.lastRefusal?.field,
     });
   }
 

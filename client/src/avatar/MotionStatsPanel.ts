@@ -11,7 +11,18 @@ export interface LocalUplinkFigures {
   kbps: number;
   sentPackets: number;
   faceFound: boolean;
+  /** Tracked frames the codec could not carry (not sent), and the field of the last one. */
+  refusedFrames: number;
+  lastRefusal: string | undefined;
 }
+
+/** What a refused field means to the person in front of the camera. */
+const REFUSAL_HINTS: Record<string, string> = {
+  scale: 'face too close or too far',
+  'translation.x': 'face off the frame',
+  'translation.y': 'face off the frame',
+  'translation.z': 'face depth out of range',
+};
 
 export class MotionStatsPanel {
   readonly element: HTMLElement;
@@ -25,9 +36,7 @@ export class MotionStatsPanel {
   }
 
   showLocal(figures: LocalUplinkFigures): void {
-    this.#local.textContent =
-      `uplink ${figures.kbps.toFixed(1)} kbps · ${figures.trackedFps.toFixed(0)} fps tracked · ` +
-      `${figures.sentPackets} sent${figures.faceFound ? '' : ' · no face'}`;
+    this.#local.textContent = localUplinkText(figures);
   }
 
   showServer(stats: MotionStatsPayload): void {
@@ -51,4 +60,16 @@ export class MotionStatsPanel {
   remove(): void {
     this.element.remove();
   }
+}
+
+/** The panel's line for this page's own uplink. */
+export function localUplinkText(figures: LocalUplinkFigures): string {
+  const refused =
+    figures.refusedFrames > 0
+      ? ` · ${figures.refusedFrames} not coded (${REFUSAL_HINTS[figures.lastRefusal ?? ''] ?? figures.lastRefusal ?? 'unknown'})`
+      : '';
+  return (
+    `uplink ${figures.kbps.toFixed(1)} kbps · ${figures.trackedFps.toFixed(0)} fps tracked · ` +
+    `${figures.sentPackets} sent${figures.faceFound ? '' : ' · no face'}${refused}`
+  );
 }

@@ -9,6 +9,7 @@
  * on the CPU delegate), and a frame that arrives while one is being tracked is skipped.
  */
 import type { DataProducer } from 'mediasoup-client/types';
+import { MotionEncodeError } from '@shared/motion';
 import type { MotionEncoder, MotionSample } from '@shared/motion';
 import type { CallSession } from '../call/CallSession';
 import type { FaceTracker, TrackedFace } from '../tracking/FaceTracker';
@@ -20,7 +21,7 @@ export const MOTION_CHANNEL_LABEL = 'motion';
 export interface UplinkCounters {
   /** Camera frames handed to the tracker. */
   frames: number;
-  /** Frames with a face (each one is encoded and sent). */
+  /** Frames with a face (each one is encoded and sent, unless refused by the encoder). */
   tracked: number;
   noFace: number;
   sent: number;
@@ -28,6 +29,11 @@ export interface UplinkCounters {
   skipped: number;
   sendErrors: number;
   bytesSent: number;
+  /**
+   * Tracked frames the motion codec refused (MotionEncodeError), by the field at fault, e.g.
+   * `{ scale: 3 }` for a face too close or too small to code. Never sent as wrong motion.
+   */
+  refused: Record<string, number>;
 }
 
 export type SentMotionFrame = { sample: MotionSample; packet: Uint8Array; face: TrackedFace };
@@ -37,6 +43,8 @@ export type MotionUplinkEvents = {
   sent: [SentMotionFrame];
   /** A camera frame had no face. */
   noface: [];
+  /** A tracked frame the motion codec could not carry (counted in `counters.refused`). */
+  refused: [MotionEncodeError];
   close: [];
 };
 
@@ -59,7 +67,8 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
   readonly #tracker: FaceTracker;
   readonly #encoder: MotionEncoder;
   readonly #maxBufferedBytes: number;
-  readonly #counters: UplinkCounters = { frames: 0, tracked: 0, noFace: 0, sent: 0, skipped: 0, sendErrors: 0, bytesSent: 0 };
+  readonly #counters: UplinkCounters = { frames: 0, tracked: 0, noFace: 0, sent: 0, skipped: 0, sendErrors: 0, bytesSent: 0, refused: {} };
+  #lastRefusal: MotionEncodeError | undefined;
   readonly #trackedTimes: number[] = [];
   #frameCallback: number | undefined;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -105,6 +114,18 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
 
   get counters(): Readonly<UplinkCounters> {
     return this.#counters;
+  }
+
+  /** Frames the codec refused, all reasons together. */
+  get refusedFrames(): number {
+    let n = 0;
+    for (const count of Object.values(this.#counters.refused)) n += count;
+    return n;
+  }
+
+  /** Why the codec last refused a frame (undefined if it never did). */
+  get lastRefusal(): MotionEncodeError | undefined {
+    return this.#lastRefusal;
   }
 
   /** Whether the last tracked camera frame had a face. */
@@ -166,8 +187,14 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
     }
   }
 
+  /**
+   * While true no motion is sent (what a background tab, whose frame callbacks stop, does): the
+   * server's avatar shows idle motion. Tests flip it; the page never does.
+   */
+  paused = false;
+
   #onFrame(metadata: VideoFrameMetadataLike): void {
-    if (this.#closed) return;
+    if (this.#closed || this.paused) return;
     const width = this.#video.videoWidth;
     const height = this.#video.videoHeight;
     if (width === 0 || height === 0) return;
@@ -204,7 +231,18 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
       this.#counters.skipped += 1;
       return;
     }
-    const packet = this.#encoder.encode(sample);
+    let packet: Uint8Array;
+    try {
+      packet = this.#encoder.encode(sample);
+    } catch (error) {
+      if (!(error instanceof MotionEncodeError)) throw error;
+      // A pose the packet cannot carry: refused and counted, never sent as wrong motion.
+      countRefusal(this.#counters, error);
+      if (this.#lastRefusal?.field !== error.field) console.warn(error.message);
+      this.#lastRefusal = error;
+      this.emit('refused', error);
+      return;
+    }
     try {
       this.dataProducer.send(packet);
     } catch (error) {
@@ -217,4 +255,9 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
     this.meter.add(packet.byteLength, nowMs);
     this.emit('sent', { sample, packet, face });
   }
+}
+
+/** Counts a frame the codec refused under its field (`counters.refused`). */
+export function countRefusal(counters: UplinkCounters, error: MotionEncodeError): void {
+  counters.refused[error.field] = (counters.refused[error.field] ?? 0) + 1;
 }

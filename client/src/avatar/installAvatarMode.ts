@@ -6,8 +6,10 @@ import { decodeMotionPacket, loadMotionBasis, MAX_MOTION_PACKET_BYTES } from '@s
 import { fuzzMessage } from '@shared/motion/motionFuzz';
 import { seededRandom } from '@shared/seededRandom';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
+import type { AvatarStateData, AvatarStats } from '@shared/avatar/avatarProtocol';
 import type { App } from '../App';
 import { AvatarMode } from './AvatarMode';
+import { AudioEnvelopeRecorder, AvatarViewerProbe, type EnvelopePoint, type ViewedFrame } from './AvatarViewerProbe';
 import type { MotionUplink, UplinkCounters } from './MotionUplink';
 
 /** One recorded frame: what the page tracked (pre-encode) and its own decoding of the packet. */
@@ -44,6 +46,22 @@ export interface AvatarTestHook {
   recorded(): RecordedMotionFrame[];
   /** Stops recording; returns what was recorded. */
   stopRecording(): RecordedMotionFrame[];
+  /** Granted identities (after avatar mode started). */
+  identities(): { identityId: string; displayName: string; version: number }[];
+  /** Renders as `identityId`; rejects with the server's refusal ("FORBIDDEN: ..."). */
+  startAvatar(identityId: string): Promise<void>;
+  /** The latest avatarState / avatarStats the server pushed. */
+  avatarState(): AvatarStateData | null;
+  avatarStats(): AvatarStats | null;
+  /** Stops (true) or resumes sending motion, as a background tab would. */
+  pauseMotion(paused: boolean): void;
+  /** Starts watching the AI avatar driven by `peerId` with Face Landmarker (viewer side). */
+  watchAvatar(drivenByPeerId: string): Promise<void>;
+  /** Stops watching; returns every presented frame. */
+  stopWatching(): { frames: ViewedFrame[]; callbacks: number };
+  /** Records the audio envelope of `peerId`'s audio as it plays here ('local': this page's mic). */
+  recordAudio(peerId: string | 'local'): void;
+  stopAudio(): EnvelopePoint[];
   /** Sends `count` hostile messages on the motion channel (paced on its buffer). */
   fuzz(count: number, seed: number): Promise<FuzzReport>;
   /** Sends `count` copies of recent real packets as fast as the channel takes them. */
@@ -60,6 +78,9 @@ export function installAvatarMode(app: App): void {
   let mode: AvatarMode | undefined;
   let lastUplink: MotionUplink | undefined;
   let recording: { max: number; frames: RecordedMotionFrame[] } | undefined;
+  let probe: AvatarViewerProbe | undefined;
+  let probeTracker: Promise<import('../tracking/FaceTracker').FaceTracker> | undefined;
+  let audio: AudioEnvelopeRecorder | undefined;
   /** Recent real packets, the templates of the fuzzer's mutations. */
   const recentPackets: Uint8Array[] = [];
 
@@ -109,10 +130,48 @@ export function installAvatarMode(app: App): void {
     },
     enable: () => requireMode().enable(),
     disable: () => requireMode().disable(),
-    counters: () => (lastUplink ? { ...lastUplink.counters } : null),
+    counters: () => (lastUplink ? { ...lastUplink.counters, refused: { ...lastUplink.counters.refused } } : null),
     serverStats: () => mode?.serverStats ?? null,
     uplinkKbps: () => lastUplink?.meter.kbps() ?? 0,
     dataProducerId: () => mode?.uplink?.dataProducer.id ?? null,
+    identities: () => [...(mode?.identities ?? [])],
+    startAvatar: (identityId) => requireMode().selectIdentity(identityId),
+    pauseMotion: (paused) => {
+      const uplink = requireMode().uplink;
+      if (!uplink) throw new Error('avatar mode is off');
+      uplink.paused = paused;
+    },
+    watchAvatar: async (drivenByPeerId) => {
+      const session = window.__call?.session;
+      const remote = [...(session?.tracks.values() ?? [])].find((t) => t.synthetic?.drivenByPeerId === drivenByPeerId && t.kind === 'video');
+      if (!remote) throw new Error(`no AI avatar track driven by ${drivenByPeerId}`);
+      probeTracker ??= (await import('../tracking/FaceTracker')).FaceTracker.create();
+      probe?.stop();
+      probe = new AvatarViewerProbe(remote.track, await probeTracker);
+    },
+    stopWatching: () => {
+      const frames = probe?.stop() ?? [];
+      const callbacks = probe?.callbacks ?? 0;
+      probe = undefined;
+      return { frames, callbacks };
+    },
+    recordAudio: (peerId) => {
+      const session = window.__call?.session;
+      const track =
+        peerId === 'local'
+          ? session?.producer('mic')?.track
+          : [...(session?.tracks.values() ?? [])].find((t) => t.peerId === peerId && t.kind === 'audio')?.track;
+      if (!track) throw new Error(`no audio track for ${peerId}`);
+      audio?.stop();
+      audio = new AudioEnvelopeRecorder(track);
+    },
+    stopAudio: () => {
+      const points = audio?.stop() ?? [];
+      audio = undefined;
+      return points;
+    },
+    avatarState: () => mode?.avatarState ?? null,
+    avatarStats: () => mode?.avatarStats ?? null,
     record: (max) => {
       recording = { max, frames: [] };
     },

@@ -21,6 +21,7 @@ import type {
 import { assertUnreachable } from '@shared/assertUnreachable';
 import type { DataSource, MediaSource, ProducerInfo, SignallingNotification } from '@shared/signalling';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
+import type { AvatarResults, AvatarStateData, AvatarStats } from '@shared/avatar/avatarProtocol';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type {
   InboundTrackStats,
@@ -43,6 +44,8 @@ export type CallSessionEvents = {
   transportstate: [TransportDirection, TransportState];
   /** Avatar mode: the server's stats of this peer's motion uplink (client/src/avatar/ shows them). */
   motionstats: [MotionStatsPayload];
+  avatarstate: [AvatarStateData];
+  avatarstats: [AvatarStats];
   /** The session is over (left, room closed, socket lost, failed); emitted once, before `close`. */
   ended: [SessionEnd];
   close: [];
@@ -78,6 +81,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #transportStates: Record<TransportDirection, TransportState> = { send: 'new', recv: 'new' };
   readonly #participants = new Map<string, Participant>();
   readonly #tracks = new Map<string, RemoteTrack>();
+  /** Lip sync: how much later to play each peer's voice (their avatar video trails it). */
+  readonly #audioDelayMs = new Map<string, number>();
   readonly #producers = new Map<PublishableSource, Producer>();
   readonly #dataProducers = new Set<DataProducer>();
   /** Producers announced before the receive transport existed, consumed once it does. */
@@ -237,9 +242,24 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         kind: remote.kind,
         source: remote.source,
         paused: remote.paused,
+        drivenByPeerId: remote.synthetic?.drivenByPeerId ?? null,
         ...readInboundRtp(await remote.consumer.getStats()),
       })),
     );
+  }
+
+  /** Identities this peer may drive as an avatar (the picker's list). */
+  async listIdentities(): Promise<AvatarResults['listIdentities']['identities']> {
+    return (await this.#signalling.request('listIdentities', {})).identities;
+  }
+
+  /** Starts server-side avatar rendering with `identityId`; rejects with the server's refusal. */
+  async startAvatar(identityId: string): Promise<AvatarResults['startAvatar']> {
+    return this.#signalling.request('startAvatar', { identityId });
+  }
+
+  async stopAvatar(): Promise<void> {
+    await this.#signalling.request('stopAvatar', {});
   }
 
   /** Send figures for every local track. */
@@ -408,6 +428,18 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       case 'motionStats':
         this.emit('motionstats', notification.data);
         break;
+      case 'avatarState':
+        this.emit('avatarstate', notification.data);
+        break;
+      case 'avatarStats':
+        this.emit('avatarstats', notification.data);
+        break;
+      case 'avatarSync':
+        this.#audioDelayMs.set(notification.data.peerId, notification.data.audioDelayMs);
+        for (const remote of this.#tracks.values()) {
+          if (remote.peerId === notification.data.peerId && remote.kind === 'audio') applyAudioDelay(remote, notification.data.audioDelayMs);
+        }
+        break;
       default:
         assertUnreachable(notification);
     }
@@ -447,11 +479,14 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       peerId: result.peerId,
       kind: result.kind,
       source: result.source,
+      ...(info.synthetic ? { synthetic: info.synthetic } : {}),
       track: consumer.track,
       consumer,
       paused: result.producerPaused,
     };
     this.#tracks.set(consumer.id, remote);
+    const audioDelayMs = this.#audioDelayMs.get(remote.peerId);
+    if (remote.kind === 'audio' && audioDelayMs !== undefined) applyAudioDelay(remote, audioDelayMs);
     consumer.on('transportclose', () => this.#tracks.delete(consumer.id));
     this.emit('trackadded', remote);
     // The server creates consumers paused (so no keyframe is lost before we are ready).
@@ -480,5 +515,19 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#ended = true;
     this.emit('ended', end);
     this.close();
+  }
+}
+
+/**
+ * Delays a remote voice to meet its avatar video: the receiver's jitter buffer target (ms;
+ * Chromium honours up to 4 s; browsers without it play the voice early).
+ */
+function applyAudioDelay(remote: RemoteTrack, delayMs: number): void {
+  const receiver = remote.consumer.rtpReceiver as (RTCRtpReceiver & { jitterBufferTarget?: number | null }) | undefined;
+  if (!receiver || !('jitterBufferTarget' in receiver)) return;
+  try {
+    receiver.jitterBufferTarget = delayMs > 0 ? delayMs : null;
+  } catch (error) {
+    console.warn('cannot set the audio jitter buffer target', error);
   }
 }

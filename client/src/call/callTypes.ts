@@ -2,6 +2,7 @@
 import type { Consumer } from 'mediasoup-client/types';
 import type { MediaSource, PeerInfo, RoomClosedReason } from '@shared/signalling';
 import type { InboundRtpFigures, OutboundRtpFigures } from './rtcStats';
+import type { SyntheticTrack } from '@shared/signalling/syntheticTrack';
 
 /** Someone else in the room: a human, or a track the server publishes (an avatar). */
 export interface Participant extends PeerInfo {}
@@ -12,6 +13,8 @@ export interface RemoteTrack {
   readonly peerId: string;
   readonly kind: 'audio' | 'video';
   readonly source: MediaSource;
+  /** Set on server-synthesised tracks (avatars): the tile must say "AI avatar". */
+  readonly synthetic?: SyntheticTrack;
   readonly track: MediaStreamTrack;
   readonly consumer: Consumer;
   /** Paused by the sender or the server: no media arrives until resumed. */
@@ -36,6 +39,8 @@ export interface InboundTrackStats extends InboundRtpFigures {
   kind: 'audio' | 'video';
   source: MediaSource;
   paused: boolean;
+  /** Synthetic (AI avatar) track: the real peer driving it. */
+  drivenByPeerId: string | null;
 }
 
 /** One local track's send figures (`outbound-rtp`). */

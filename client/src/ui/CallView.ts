@@ -94,7 +94,9 @@ export class CallView {
       displayName: 'Participant',
       kind: 'human' as const,
     };
-    this.#addParticipant(participant).addTrack(remote.consumerId, remote.kind, remote.track, remote.paused);
+    const tile = this.#addParticipant(participant);
+    if (remote.synthetic) tile.markSynthetic({ own: remote.synthetic.drivenByPeerId === this.#session.peerId });
+    tile.addTrack(remote.consumerId, remote.kind, remote.track, remote.paused);
   }
 
   async #toggle(source: 'mic' | 'camera'): Promise<void> {

@@ -45,7 +45,7 @@ export class JoinScreen {
       const onSubmit = (event: SubmitEvent): void => {
         event.preventDefault();
         const room = roomIdSchema.safeParse(this.#room.value.trim());
-        const name = displayNameSchema.safeParse(this.#name.value);
+        const name = displayNameSchema.safeParse(this.#name.value.trim());
         if (!room.success) return this.showError(room.error.issues[0]?.message ?? 'invalid room');
         if (!name.success) return this.showError(name.error.issues[0]?.message ?? 'invalid name');
         this.element.removeEventListener('submit', onSubmit);

@@ -45,6 +45,21 @@ export class ParticipantTile {
     this.#render();
   }
 
+  /**
+   * Marks the tile as showing an AI avatar: a permanent "AI avatar" label drawn by this page
+   * from the server's producer info (the driver has no way to remove it). `own`: it is this
+   * page's own avatar, shown as the others see it.
+   */
+  markSynthetic(options: { own: boolean }): void {
+    if (this.element.querySelector('.tile-ai-label')) return;
+    this.element.dataset['synthetic'] = 'ai-avatar';
+    if (options.own) {
+      this.element.dataset['ownAvatar'] = 'true';
+      this.#name.textContent = 'Your avatar (as others see it)';
+    }
+    this.element.append(h('span', { class: 'tile-ai-label', role: 'note', 'aria-label': 'AI-generated video' }, 'AI avatar'));
+  }
+
   get stateLabel(): string {
     return this.#state.textContent ?? '';
   }

@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     missing = [lab for lab, fa in zip(labels, faces) if fa is None]
     if missing:
         print(f"face-api found no face in: {', '.join(missing)}")
+    if not found:
+        raise SystemExit("FAIL: face-api found no face in any frame: nothing to compare")
 
     port = IdentityEmbedder(align="faceapi")  # onnxruntime
     port_torch = IdentityEmbedder(align="faceapi", runtime="torch")

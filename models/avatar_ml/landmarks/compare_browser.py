@@ -153,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         results.append(r)
     if a.json:
         a.json.write_text(json.dumps(results, indent=1))
+    empty = [f"{r['clip']} {name}" for r in results for name, c in r["configs"].items() if c["frames_both"] == 0]
+    if empty:
+        # A comparison over no frames measured nothing: that is a failure, not a pass.
+        print(f"FAIL: no frame where both found a face: {', '.join(empty)}", file=sys.stderr)
+        return 1
     return 0
 
 

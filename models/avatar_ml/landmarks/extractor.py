@@ -207,7 +207,9 @@ class FaceLandmarkExtractor:
 
     # ---- face detector -------------------------------------------------------------------------
     def detect_faces(self, rgb: np.ndarray) -> list[Detection]:
-        """Face detections (best first) in normalized image coordinates."""
+        """Face detections (best first) in normalized image coordinates. Raises ImageSizeError for
+        an image with no pixels, ValueError for anything but (H,W,3) uint8."""
+        rgb = _check_rgb(rgb)
         t0 = time.perf_counter()
         h, w = rgb.shape[:2]
         side = max(w, h)  # keep aspect ratio: letterbox the whole image into a square, zero border
@@ -257,6 +259,7 @@ class FaceLandmarkExtractor:
     # ---- landmark model ------------------------------------------------------------------------
     def crop(self, rgb: np.ndarray, roi: Rect) -> np.ndarray:
         """The 256x256 rotation-aligned RGB uint8 crop the landmark model sees."""
+        rgb = _check_rgb(rgb)
         h, w = rgb.shape[:2]
         m = crop_matrix(roi, w, h, LM_SIZE, self.pixel_centers)
         return cv2.warpAffine(rgb, m, (LM_SIZE, LM_SIZE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -286,7 +289,8 @@ class FaceLandmarkExtractor:
 
     # ---- public API ----------------------------------------------------------------------------
     def detect(self, rgb: np.ndarray) -> FaceResult | None:
-        """IMAGE mode: run the detector, then the landmark model on the best face."""
+        """IMAGE mode: run the detector, then the landmark model on the best face. None when no face
+        is found; ImageSizeError for an image with no pixels."""
         rgb = _check_rgb(rgb)
         dets = self.detect_faces(rgb)
         if not dets:
@@ -360,8 +364,16 @@ def project_landmarks(raw: np.ndarray, roi: Rect) -> np.ndarray:
     return out
 
 
+class ImageSizeError(ValueError):
+    """An image with no pixels (0 wide or 0 high): there is nothing to find a face in."""
+
+
 def _check_rgb(rgb: np.ndarray) -> np.ndarray:
+    """The image as a contiguous (H,W,3) uint8 array. Raises ValueError for another shape or dtype,
+    ImageSizeError (a ValueError) when H or W is 0."""
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected an (H,W,3) uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+    if rgb.shape[0] < 1 or rgb.shape[1] < 1:
+        raise ImageSizeError(f"the image is {rgb.shape[1]}x{rgb.shape[0]} pixels: no face can be found in an empty image")
     return np.ascontiguousarray(rgb)

@@ -5,6 +5,7 @@
  */
 import type { types as ms } from 'mediasoup';
 import type { DataSource, MediaSource, PeerInfo, SignallingNotification } from '@shared/signalling';
+import type { SyntheticTrack } from '@shared/signalling/syntheticTrack';
 import type { Logger } from '../logger';
 import { TypedEmitter } from '../util/TypedEmitter';
 import { LimitExceededError, NotFoundError } from '../signalling/SignallingError';
@@ -13,7 +14,7 @@ export type PeerKind = PeerInfo['kind'];
 export type TransportDirection = 'send' | 'recv';
 
 export type TransportAppData = { peerId: string; direction: TransportDirection };
-export type ProducerAppData = { peerId: string; source: MediaSource };
+export type ProducerAppData = { peerId: string; source: MediaSource; synthetic?: SyntheticTrack };
 export type ConsumerAppData = { peerId: string; producerPeerId: string; source: MediaSource };
 export type DataProducerAppData = { peerId: string; source: DataSource };
 

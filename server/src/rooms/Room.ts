@@ -383,7 +383,7 @@ export class Room extends TypedEmitter<RoomEvents> {
           ],
           encodings: [{ ssrc: options.ssrc }],
         },
-        appData: { peerId: peer.id, source: options.source },
+        appData: { peerId: peer.id, source: options.source, ...(options.synthetic ? { synthetic: options.synthetic } : {}) },
       });
       this.#publish(peer, producer);
       const rtpPort = transport.tuple.localPort;
@@ -529,5 +529,6 @@ function producerInfo(peer: Peer, producer: PeerProducer): ProducerInfo {
     kind: producer.kind,
     source: producer.appData.source as MediaSource,
     paused: producer.paused,
+    ...(producer.appData.synthetic ? { synthetic: producer.appData.synthetic } : {}),
   };
 }

@@ -12,7 +12,17 @@ let consumed = 0;
 
 let server: AvatarServer;
 beforeAll(async () => {
-  server = await startTestServer({ limits: { requestsPerSecond: 100_000, requestBurst: 100_000 } });
+  // Thousands of joins from one loopback address: lift the per-connection and per-address admission limits.
+  server = await startTestServer({
+    limits: {
+      requestsPerSecond: 100_000,
+      requestBurst: 100_000,
+      joinsPerMinutePerConnection: 1_000_000,
+      joinBurstPerConnection: 100_000,
+      roomCreationsPerMinutePerAddress: 1_000_000,
+      roomCreationBurstPerAddress: 100_000,
+    },
+  });
 });
 afterAll(async () => {
   await server.close();

@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics/ServerMetrics';
 import type { WorkerPool } from '../media/WorkerPool';
 import { SignallingError } from '../signalling/SignallingError';
+import { routerMediaCodecs } from '../media/mediaCodecs';
 import { TypedEmitter } from '../util/TypedEmitter';
 import { Room } from './Room';
 
@@ -30,6 +31,7 @@ export class RoomRegistry extends TypedEmitter<RoomRegistryEvents> {
   readonly #pending = new Map<string, Promise<Room>>();
   readonly #onWorkerDied = ({ worker }: { worker: ms.Worker }): void => this.#closeRoomsOf(worker, 'workerDied');
   #closed = false;
+  #rtpCapabilities: Promise<ms.RtpCapabilities> | undefined;
 
   constructor(options: RoomRegistryOptions) {
     super();
@@ -48,6 +50,27 @@ export class RoomRegistry extends TypedEmitter<RoomRegistryEvents> {
 
   get(roomId: string): Room | undefined {
     return this.#rooms.get(roomId);
+  }
+
+  /**
+   * The RTP capabilities every room's Router has (they follow from the one codec list, so they
+   * are the same for all rooms). Worked out once, from a Router that is closed at once; asking
+   * creates no room, so clients that never join cost nothing.
+   */
+  routerRtpCapabilities(): Promise<ms.RtpCapabilities> {
+    if (this.#closed) return Promise.reject(new SignallingError('ROOM_CLOSED', 'the server is shutting down', true));
+    const open = [...this.#rooms.values()].find((room) => !room.closed);
+    if (open) return Promise.resolve(open.rtpCapabilities);
+    this.#rtpCapabilities ??= (async () => {
+      const router = await this.#leastLoadedWorker().createRouter({ mediaCodecs: routerMediaCodecs });
+      const capabilities = router.rtpCapabilities;
+      router.close();
+      return capabilities;
+    })().catch((error: unknown) => {
+      this.#rtpCapabilities = undefined; // a worker died meanwhile: the next call tries again
+      throw error;
+    });
+    return this.#rtpCapabilities;
   }
 
   async getOrCreate(roomId: string): Promise<Room> {

@@ -5,6 +5,7 @@
  */
 import type { types as ms } from 'mediasoup';
 import type { MediaSource } from '@shared/signalling';
+import type { SyntheticTrack } from '@shared/signalling/syntheticTrack';
 import type { Peer, PeerProducer, TransportAppData } from './Peer';
 import { TypedEmitter } from '../util/TypedEmitter';
 
@@ -21,6 +22,8 @@ export type ServerProducerOptions = {
     rtcpFeedback?: ms.RtcpFeedback[];
   };
   ssrc: number;
+  /** Marks a synthesised track (avatar): put in appData and in every ProducerInfo. */
+  synthetic?: SyntheticTrack;
 };
 
 export class ServerProducer extends TypedEmitter<{ close: [] }> {

@@ -89,6 +89,40 @@ describe('SignallingSession', () => {
     await mallory.waitFor('peerLeft');
   });
 
+  it('refuses client strings with control characters (BAD_REQUEST) and keeps accepted ones exact', async () => {
+    const alice = await connect();
+    const { rtpCapabilities } = await alice.request('getRouterRtpCapabilities', { roomId: 'strings' });
+    for (const displayName of ['Bob\u0000Admin', 'Eve\u202E', ' Padded', 'half\uD83D']) {
+      const refused = errorOf(await alice.raw({ method: 'join', data: { roomId: 'strings', displayName, rtpCapabilities } }));
+      expect(refused, JSON.stringify(displayName)).toMatchObject({ code: 'BAD_REQUEST' });
+      expect(refused?.message).toMatch(/^invalid "join" request: data\.displayName/);
+    }
+    await alice.request('join', { roomId: 'strings', displayName: 'Zoë 👩🏽‍💻', rtpCapabilities: rtpCapabilities as never, sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
+    const bob = await connect();
+    const bobJoined = await bob.join('strings', 'Bob');
+    expect(bobJoined.peers.map((p) => p.displayName)).toEqual(['Zoë 👩🏽‍💻']);
+
+    const send = await alice.request('createWebRtcTransport', { direction: 'send', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
+    // The public bug report: this label was stored and reported as "chat".
+    const refused = errorOf(
+      await alice.raw({ method: 'produceData', data: { transportId: send.transportId, sctpStreamParameters: { streamId: 1 }, label: 'chat\u0000room-7', source: 'chat' } }),
+    );
+    expect(refused).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(refused?.message).toMatch(/data\.label: must not contain control characters: contains the control character U\+0000 at index 4/);
+    const badProtocol = errorOf(
+      await alice.raw({ method: 'produceData', data: { transportId: send.transportId, sctpStreamParameters: { streamId: 2 }, protocol: 'p\n', source: 'chat' } }),
+    );
+    expect(badProtocol?.code).toBe('BAD_REQUEST');
+    await alice.request('produceData', { transportId: send.transportId, sctpStreamParameters: { streamId: 3 }, label: 'chat room-7 ✓', source: 'chat' });
+    const badCname = errorOf(
+      await alice.raw({ method: 'produce', data: { transportId: send.transportId, kind: 'audio', rtpParameters: { ...opusRtpParameters(77), rtcp: { cname: 'a\u0000b' } }, source: 'mic' } }),
+    );
+    expect(badCname?.code).toBe('BAD_REQUEST');
+    const room = (await (await fetch(`${server.url}/api/rooms/strings`)).json()) as { dataProducers: { label: string }[]; peers: { displayName: string }[] };
+    expect(room.dataProducers.map((d) => d.label)).toEqual(['chat room-7 ✓']);
+    expect(room.peers.map((p) => p.displayName).sort()).toEqual(['Bob', 'Zoë 👩🏽‍💻']);
+  });
+
   it('answers requests over maxRequestBytes with PAYLOAD_TOO_LARGE', async () => {
     const c = await connect();
     const big = { method: 'join', data: { roomId: 'big', displayName: 'x'.repeat(100_000), rtpCapabilities: {} } };

@@ -22,6 +22,7 @@ import type { ServerMetrics } from '../metrics/ServerMetrics';
 import type { Peer } from '../rooms/Peer';
 import type { Room } from '../rooms/Room';
 import type { RoomRegistry } from '../rooms/RoomRegistry';
+import type { AddressLimits } from './AddressLimits';
 import { respond, type Ack } from './respond';
 import {
   AlreadyJoinedError,
@@ -30,17 +31,24 @@ import {
   PayloadTooLargeError,
   RateLimitedError,
   RoomClosedError,
+  SignallingError,
 } from './SignallingError';
+import type { AvatarRequestHandler } from '../avatar/avatarRequests';
 import { TokenBucket } from '../util/TokenBucket';
 
 export type SignallingSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 export type SignallingSessionOptions = {
   socket: SignallingSocket;
+  /** The client's address key (see AddressLimits) and the server's per-address limits. */
+  address: string;
+  addressLimits: AddressLimits;
   rooms: RoomRegistry;
   config: Config;
   logger: Logger;
   metrics: ServerMetrics;
+  /** Handles the avatar methods; without it they answer UNAVAILABLE. */
+  avatar?: AvatarRequestHandler;
 };
 
 type Joined = { room: Room; peer: Peer };
@@ -51,6 +59,10 @@ export class SignallingSession {
   readonly #config: Config;
   readonly #metrics: ServerMetrics;
   readonly #bucket: TokenBucket;
+  readonly #joinBucket: TokenBucket;
+  readonly #address: string;
+  readonly #addressLimits: AddressLimits;
+  readonly #avatar: AvatarRequestHandler | undefined;
   #log: Logger;
   #joined: Joined | undefined;
   #joining = false;
@@ -61,9 +73,14 @@ export class SignallingSession {
     this.#rooms = options.rooms;
     this.#config = options.config;
     this.#metrics = options.metrics;
+    this.#avatar = options.avatar;
     this.#log = options.logger.child({ socketId: options.socket.id });
     const { requestsPerSecond, requestBurst } = options.config.limits;
     this.#bucket = new TokenBucket({ ratePerSecond: requestsPerSecond, capacity: requestBurst });
+    const { joinsPerMinutePerConnection, joinBurstPerConnection } = options.config.limits;
+    this.#joinBucket = new TokenBucket({ ratePerSecond: joinsPerMinutePerConnection / 60, capacity: joinBurstPerConnection });
+    this.#address = options.address;
+    this.#addressLimits = options.addressLimits;
     this.#socket.on('request', (request: unknown, ack: unknown) => this.#onRequest(request, ack));
     this.#socket.once('disconnect', (reason) => {
       this.#log.debug({ reason }, 'socket disconnected');
@@ -108,8 +125,9 @@ export class SignallingSession {
   async #dispatch(request: SignallingRequest): Promise<unknown> {
     switch (request.method) {
       case 'getRouterRtpCapabilities': {
-        const room = this.#joined?.room.id === request.data.roomId ? this.#joined.room : await this.#rooms.getOrCreate(request.data.roomId);
-        return { rtpCapabilities: room.rtpCapabilities } satisfies SignallingResults['getRouterRtpCapabilities'];
+        // Answered without creating the room: nothing is spent on a client until it joins.
+        const rtpCapabilities = this.#joined?.room.id === request.data.roomId ? this.#joined.room.rtpCapabilities : await this.#rooms.routerRtpCapabilities();
+        return { rtpCapabilities } satisfies SignallingResults['getRouterRtpCapabilities'];
       }
       case 'join':
         return this.#join(request.data);
@@ -162,6 +180,14 @@ export class SignallingSession {
         this.#require(request.method);
         this.#leave();
         return {};
+      // avatar rendering: one hook into server/src/avatar
+      case 'listIdentities':
+      case 'startAvatar':
+      case 'stopAvatar': {
+        const joined = this.#require(request.method);
+        if (!this.#avatar) throw new SignallingError('UNAVAILABLE', 'avatar rendering is not enabled on this server');
+        return this.#avatar.handle(joined, request);
+      }
       default:
         return assertUnreachable(request);
     }
@@ -169,9 +195,12 @@ export class SignallingSession {
 
   async #join(data: Extract<SignallingRequest, { method: 'join' }>['data']): Promise<SignallingResults['join']> {
     if (this.#joined || this.#joining) throw new AlreadyJoinedError();
+    const nowMs = performance.now();
+    if (!this.#joinBucket.tryTake(nowMs)) throw new RateLimitedError(this.#joinBucket.msUntilNextToken(nowMs));
     this.#joining = true;
+    let created: Room | undefined;
     try {
-      const room = await this.#rooms.getOrCreate(data.roomId);
+      const room = await this.#roomToJoin(data.roomId, (r) => (created = r));
       if (this.#closed) throw new RoomClosedError(data.roomId);
       const peer = room.join({
         displayName: data.displayName,
@@ -191,9 +220,32 @@ export class SignallingSession {
         peers: [...room.peers.values()].filter((p) => p !== peer).map((p) => p.info),
         producers: room.producerInfos(peer.id),
       };
+    } catch (error) {
+      // A room this join created and nobody is in goes now, not after the empty-room timeout.
+      if (created && created.humanCount === 0) created.close('empty');
+      throw error;
     } finally {
       this.#joining = false;
     }
+  }
+
+  /**
+   * The open room `roomId`, or a new one when this address may create one (AddressLimits:
+   * RATE_LIMITED when it created too many, too fast). `onCreated` gets a room made by this call.
+   */
+  async #roomToJoin(roomId: string, onCreated: (room: Room) => void): Promise<Room> {
+    const existing = this.#rooms.get(roomId);
+    if (existing && !existing.closed) return existing;
+    const reservation = this.#addressLimits.reserveRoomCreation(this.#address);
+    let room: Room;
+    try {
+      room = await this.#rooms.getOrCreate(roomId);
+    } catch (error) {
+      reservation.cancel();
+      throw error;
+    }
+    if (reservation.commit(room)) onCreated(room);
+    return room;
   }
 
   #leave(): void {

@@ -32,16 +32,27 @@ export class SignallingTestClient {
     socket.on('notification', (n) => this.notifications.push(n));
   }
 
-  static async connect(url: string): Promise<SignallingTestClient> {
+  /**
+   * Connects over WebSocket. `localAddress` binds the client end (e.g. '127.0.0.2', another
+   * loopback address, to look like a second machine); `headers` are sent with the handshake.
+   * Rejects with socket.io's connect_error (its `data` carries a refusal's `{ code, message }`).
+   */
+  static async connect(url: string, options: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<SignallingTestClient> {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
+      // engine.io-client passes localAddress on to the ws socket in Node.
+      ...(options.localAddress ? ({ localAddress: options.localAddress } as object) : {}),
+      ...(options.headers ? { extraHeaders: options.headers } : {}),
     });
     const client = new SignallingTestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
-      socket.once('connect_error', (error) => reject(error));
+      socket.once('connect_error', (error) => {
+        socket.disconnect();
+        reject(error);
+      });
     });
     return client;
   }

@@ -37,6 +37,12 @@ export class TokenBucket {
     return this.#tokens >= 1 ? 0 : (1 - this.#tokens) / this.#ratePerMs;
   }
 
+  /** Milliseconds from `nowMs` until the bucket is full again (0 if it is). */
+  msUntilFull(nowMs: number): number {
+    this.#refill(nowMs);
+    return (this.#capacity - this.#tokens) / this.#ratePerMs;
+  }
+
   #refill(nowMs: number): void {
     if (this.#lastMs !== undefined && nowMs > this.#lastMs) {
       this.#tokens = Math.min(this.#capacity, this.#tokens + (nowMs - this.#lastMs) * this.#ratePerMs);

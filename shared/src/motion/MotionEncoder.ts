@@ -1,11 +1,12 @@
 import { BitWriter } from './BitWriter';
+import { MotionEncodeError } from './MotionEncodeError';
 import type { MotionBasis } from './motionBasis';
 import { LANDMARK_COUNT, MOTION_PACKET_VERSION } from './motionConstants';
 import {
-  HEADER_BYTES, MAX_IMAGE_SIDE, QUAT_BITS, QUAT_OFFSET, QUAT_SCALE, SCALE_BITS, SCALE_STEP, TIME_CODE_LIMIT,
+  HEADER_BYTES, MAX_IMAGE_SIDE, QUAT_BITS, QUAT_OFFSET, QUAT_SCALE, SCALE_BITS, SCALE_LIMIT, SCALE_MIN, TIME_CODE_LIMIT,
   TIME_UNITS_PER_MS, TXY_BITS, TXY_MIN, TXY_STEP, TZ_BITS, TZ_MIN, TZ_STEP, clampInt, quantize,
 } from './motionPacketLayout';
-import { poseFromCodes } from './motionPoseCodes';
+import { poseFromCodes, scaleToCode } from './motionPoseCodes';
 import type { PoseCodes } from './motionPoseCodes';
 import type { MotionSample } from './motionTypes';
 import { fitRotation, quaternionToMatrix } from './poseMath';
@@ -15,7 +16,9 @@ const DIMS = LANDMARK_COUNT * 3;
 /**
  * Codes one tracked frame into one self-contained packet: similarity pose (rotation, centroid,
  * scale) + the pose-free canonical shape as quantised basis coefficients. Numbers packets itself
- * (u16, wraps). Throws RangeError on input MediaPipe cannot produce (wrong length, NaN, bad size).
+ * (u16, wraps). Throws MotionEncodeError (a RangeError): `invalid_input` for input MediaPipe
+ * cannot produce (wrong length, NaN, bad size), `out_of_range` for a pose the layout cannot carry
+ * (see motionPacketLayout.ts) — refused, never clamped; a refused frame uses no sequence number.
  */
 export class MotionEncoder {
   readonly #basis: MotionBasis;
@@ -38,21 +41,21 @@ export class MotionEncoder {
   encode(sample: MotionSample): Uint8Array {
     const { landmarks, imageWidth: width, imageHeight: height, captureTimeMs } = sample;
     if (!(landmarks instanceof Float32Array) || landmarks.length !== DIMS) {
-      throw new RangeError(`motion encode: landmarks must be a Float32Array of ${DIMS}`);
+      throw new MotionEncodeError('invalid_input', 'landmarks', `landmarks must be a Float32Array of ${DIMS}`);
     }
     for (const side of [width, height]) {
-      if (!Number.isInteger(side) || side < 1 || side > MAX_IMAGE_SIDE) throw new RangeError(`motion encode: image side ${side} not in 1..${MAX_IMAGE_SIDE}`);
+      if (!Number.isInteger(side) || side < 1 || side > MAX_IMAGE_SIDE) throw new MotionEncodeError('invalid_input', 'imageSize', `image side ${side} not in 1..${MAX_IMAGE_SIDE}`);
     }
     const timeCode = Math.round(captureTimeMs * TIME_UNITS_PER_MS);
     if (!Number.isFinite(timeCode) || timeCode < 0 || timeCode >= TIME_CODE_LIMIT) {
-      throw new RangeError(`motion encode: captureTimeMs ${captureTimeMs} out of range`);
+      throw new MotionEncodeError('invalid_input', 'captureTimeMs', `captureTimeMs ${captureTimeMs} out of range`);
     }
     const basis = this.#basis;
     const p = this.#pixels;
     let cx = 0, cy = 0, cz = 0;
     for (let j = 0; j < LANDMARK_COUNT; j++) {
       const x = landmarks[j * 3]! * width, y = landmarks[j * 3 + 1]! * height, z = landmarks[j * 3 + 2]! * width;
-      if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new RangeError(`motion encode: landmark ${j} is not finite`);
+      if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new MotionEncodeError('invalid_input', 'landmarks', `landmark ${j} is not finite`);
       p[j * 3] = x; p[j * 3 + 1] = y; p[j * 3 + 2] = z;
       cx += x; cy += y; cz += z;
     }
@@ -63,24 +66,25 @@ export class MotionEncoder {
       ss += p[j * 3]! ** 2 + p[j * 3 + 1]! ** 2 + p[j * 3 + 2]! ** 2;
     }
     const radius = Math.sqrt(ss / LANDMARK_COUNT);
-    if (!(radius > 0)) throw new RangeError('motion encode: degenerate landmarks (all points equal)');
+    if (!(radius > 0)) throw new MotionEncodeError('invalid_input', 'landmarks', 'degenerate landmarks (all points equal)');
 
     const [qw, qx, qy, qz] = fitRotation(basis.mean, p, LANDMARK_COUNT);
     const sign = qw < 0 ? -1 : 1;
+    const long = Math.max(width, height);
     const codes: PoseCodes = {
       qx: clampInt(Math.round(sign * qx * QUAT_SCALE), -QUAT_SCALE, QUAT_SCALE) + QUAT_OFFSET,
       qy: clampInt(Math.round(sign * qy * QUAT_SCALE), -QUAT_SCALE, QUAT_SCALE) + QUAT_OFFSET,
       qz: clampInt(Math.round(sign * qz * QUAT_SCALE), -QUAT_SCALE, QUAT_SCALE) + QUAT_OFFSET,
-      tx: quantize(cx / width, TXY_MIN, TXY_STEP, TXY_BITS),
-      ty: quantize(cy / height, TXY_MIN, TXY_STEP, TXY_BITS),
-      tz: quantize(cz / width, TZ_MIN, TZ_STEP, TZ_BITS),
-      scale: quantize(radius / width, SCALE_STEP, SCALE_STEP, SCALE_BITS),
+      tx: codable('translation.x', cx / width, quantize(cx / width, TXY_MIN, TXY_STEP, TXY_BITS), 'of the width', [TXY_MIN, TXY_MIN + TXY_STEP * (2 ** TXY_BITS - 1)]),
+      ty: codable('translation.y', cy / height, quantize(cy / height, TXY_MIN, TXY_STEP, TXY_BITS), 'of the height', [TXY_MIN, TXY_MIN + TXY_STEP * (2 ** TXY_BITS - 1)]),
+      tz: codable('translation.z', cz / long, quantize(cz / long, TZ_MIN, TZ_STEP, TZ_BITS), 'of the long side', [TZ_MIN, TZ_MIN + TZ_STEP * (2 ** TZ_BITS - 1)]),
+      scale: codable('scale', radius / long, scaleToCode(radius / long), 'of the long side (RMS face radius)', [SCALE_MIN, SCALE_LIMIT]),
     };
     // Closed loop: express the shape in the frame of the pose the decoder will rebuild.
-    const pose = poseFromCodes(codes)!;
+    const pose = poseFromCodes(codes, width, height)!;
     const r = quaternionToMatrix(pose.w, pose.x, pose.y, pose.z, this.#rotation);
-    const tx = pose.tx * width, ty = pose.ty * height, tz = pose.tz * width;
-    const inv = 1 / (pose.scale * width);
+    const tx = pose.tx, ty = pose.ty, tz = pose.tz;
+    const inv = 1 / pose.scale;
     const q = this.#canonical;
     for (let j = 0; j < LANDMARK_COUNT; j++) {
       const dx = p[j * 3]! + cx - tx, dy = p[j * 3 + 1]! + cy - ty, dz = p[j * 3 + 2]! + cz - tz;
@@ -123,4 +127,10 @@ export class MotionEncoder {
     }
     return bytes;
   }
+}
+
+/** A field's code, or MotionEncodeError('out_of_range') naming the value and the coded range. */
+function codable(field: string, value: number, code: number | null, unit: string, [lo, hi]: [number, number]): number {
+  if (code !== null) return code;
+  throw new MotionEncodeError('out_of_range', field, `${field} ${value.toPrecision(4)} ${unit} is outside the coded range [${lo.toPrecision(4)}, ${hi.toPrecision(4)}]`);
 }

@@ -50,7 +50,7 @@ describe('decodeMotionPacket', () => {
   });
 
   it("rejects an unknown version as 'bad_version'", () => {
-    for (const v of [0, 2, 255]) {
+    for (const v of [0, 1, 3, 255]) { // 1: the v1 layout (scale relative to the width) is no longer decoded
       const p = good();
       p[0] = v;
       expectError(p, 'bad_version');

@@ -39,7 +39,7 @@ export function decodeMotionPacket(bytes: Uint8Array, basis: MotionBasis): Motio
   const pose = poseFromCodes({
     qx: bits.read(QUAT_BITS), qy: bits.read(QUAT_BITS), qz: bits.read(QUAT_BITS),
     tx: bits.read(TXY_BITS), ty: bits.read(TXY_BITS), tz: bits.read(TZ_BITS), scale: bits.read(SCALE_BITS),
-  });
+  }, width, height);
   if (!pose) return fail('bad_value', 'rotation quaternion outside the unit ball');
 
   // Canonical shape: mean + Σ_k value_k · component_k, summed in ascending k for every point.
@@ -56,8 +56,8 @@ export function decodeMotionPacket(bytes: Uint8Array, basis: MotionBasis): Motio
   if (used < bytes.byteLength * 8 && bits.read(bytes.byteLength * 8 - used) !== 0) return fail('bad_value', 'padding bits are not zero');
 
   const r = quaternionToMatrix(pose.w, pose.x, pose.y, pose.z, new Float64Array(9));
-  const s = pose.scale * width;
-  const tx = pose.tx * width, ty = pose.ty * height, tz = pose.tz * width;
+  const s = pose.scale;
+  const tx = pose.tx, ty = pose.ty, tz = pose.tz;
   const landmarks = new Float32Array(DIMS);
   for (let j = 0; j < LANDMARK_COUNT; j++) {
     const x = shape[j * 3]!, y = shape[j * 3 + 1]!, z = shape[j * 3 + 2]!;
@@ -75,8 +75,8 @@ export function decodeMotionPacket(bytes: Uint8Array, basis: MotionBasis): Motio
       landmarks,
       pose: {
         rotation: Float32Array.from(r),
-        translation: Float32Array.of(pose.tx, pose.ty, pose.tz),
-        scale: pose.scale,
+        translation: Float32Array.of(tx / width, ty / height, tz / width),
+        scale: s / width,
       },
       imageWidth: width,
       imageHeight: height,

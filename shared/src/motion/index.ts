@@ -5,3 +5,5 @@ export { loadMotionBasis, parseMotionBasis } from './motionBasis';
 export { MotionEncoder } from './MotionEncoder';
 export { decodeMotionPacket } from './decodeMotionPacket';
 export { LANDMARK_REGIONS } from './landmarkRegions';
+export { MotionEncodeError } from './MotionEncodeError';
+export type { MotionEncodeFailure } from './MotionEncodeError';

@@ -46,7 +46,7 @@ export function fuzzMessage(random: () => number, templates: readonly Uint8Array
     }
     case 4: {
       const bytes = copy();
-      bytes[0] = 2 + int(254); // an unknown version
+      bytes[0] = (MOTION_PACKET_VERSION + 1 + int(255)) % 256; // an unknown version
       return bytes;
     }
     case 5: {

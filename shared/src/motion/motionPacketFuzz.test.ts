@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMotionPacket } from './decodeMotionPacket';
 import { loadMotionBasis } from './motionBasis';
-import { LANDMARK_COUNT, MAX_MOTION_PACKET_BYTES } from './motionConstants';
+import { LANDMARK_COUNT, MAX_MOTION_PACKET_BYTES, MOTION_PACKET_VERSION } from './motionConstants';
 import { MotionEncoder } from './MotionEncoder';
 import type { MotionDecodeResult } from './motionTypes';
 import { motionFixtures } from './testdata/motionFixtures';
@@ -30,7 +30,7 @@ describe('motion packet fuzz', () => {
       for (let j = 0; j < len; j++) bytes[j] = Math.floor(rand() * 256);
       // Half of them get a plausible header so they reach the deeper checks.
       if (i % 2 && len > 1) {
-        bytes[0] = 1;
+        bytes[0] = MOTION_PACKET_VERSION;
         bytes[1] = basis.id;
       }
       const r = decodeMotionPacket(bytes, basis);

@@ -4,3 +4,4 @@ export * from './responses';
 export * from './notifications';
 export * from './socketEvents';
 export * from './results';
+export * from './clientText';

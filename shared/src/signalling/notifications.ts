@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { motionStatsSchema } from './motionStats';
+import { avatarStateNotificationDataSchema, avatarStatsSchema, avatarSyncSchema } from '../avatar/avatarProtocol';
 import { peerInfoSchema, producerInfoSchema } from './responses';
 
 export const roomClosedReasonSchema = z.enum(['workerDied', 'serverShutdown', 'closedByServer']);
@@ -23,6 +24,10 @@ export const signallingNotificationSchema = z.discriminatedUnion('type', [
   }),
   /** Avatar mode: the server's stats of this peer's motion uplink (see motionStats.ts). */
   z.object({ type: z.literal('motionStats'), data: motionStatsSchema }),
+  /** Avatar rendering (shared/src/avatar): the driver's session state and stats. */
+  z.object({ type: z.literal('avatarState'), data: avatarStateNotificationDataSchema }),
+  z.object({ type: z.literal('avatarStats'), data: avatarStatsSchema }),
+  z.object({ type: z.literal('avatarSync'), data: avatarSyncSchema }),
 ]);
 
 export type SignallingNotification = z.infer<typeof signallingNotificationSchema>;

@@ -16,6 +16,8 @@ import {
   sctpCapabilitiesSchema,
   sctpStreamParametersSchema,
 } from './mediasoupSchemas';
+import { clientText } from './clientText';
+import { listIdentitiesRequest, startAvatarRequest, stopAvatarRequest } from '../avatar/avatarProtocol';
 
 /** Room ids appear in URLs: keep them to URL-safe characters. */
 export const roomIdSchema = z
@@ -24,11 +26,13 @@ export const roomIdSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9_-]+$/, 'room id may contain only letters, digits, "_" and "-"');
 
-export const displayNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'display name must not be empty')
-  .max(64, 'display name is at most 64 characters');
+/**
+ * What other participants see: taken as sent (never trimmed or cut), so it must already be
+ * trimmed; control characters are refused (clientText.ts). A form trims what the user typed.
+ */
+export const displayNameSchema = clientText({ max: 64 })
+  .refine((name) => name.length > 0, 'display name must not be empty')
+  .refine((name) => name.trim() === name, 'display name must not start or end with white space');
 
 /** What a media track is: lets clients lay out tiles and the server find avatar inputs. */
 export const mediaSourceSchema = z.enum(['mic', 'camera', 'avatar']);
@@ -80,8 +84,8 @@ export const produceDataRequest = request(
   z.object({
     transportId: idSchema,
     sctpStreamParameters: sctpStreamParametersSchema,
-    label: z.string().max(64).default(''),
-    protocol: z.string().max(64).default(''),
+    label: clientText({ max: 64 }).default(''),
+    protocol: clientText({ max: 64 }).default(''),
     source: dataSourceSchema,
   }),
 );
@@ -115,6 +119,10 @@ export const signallingRequestSchema = z.union([
   consumerActionRequest,
   closeDataProducerRequest,
   leaveRequest,
+  // avatar rendering (shared/src/avatar/avatarProtocol.ts)
+  listIdentitiesRequest,
+  startAvatarRequest,
+  stopAvatarRequest,
 ]);
 
 export type SignallingRequest = z.infer<typeof signallingRequestSchema>;
@@ -147,4 +155,7 @@ export const signallingMethods: readonly SignallingMethod[] = [
   'resumeConsumer',
   'closeDataProducer',
   'leave',
+  'listIdentities',
+  'startAvatar',
+  'stopAvatar',
 ];

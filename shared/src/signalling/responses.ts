@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { mediaSourceSchema } from './requests';
+import { syntheticTrackSchema } from './syntheticTrack';
+import type { AvatarResults } from '../avatar/avatarProtocol';
 
 export const signallingErrorCodes = [
   'BAD_REQUEST', // the payload failed schema validation or mediasoup rejected its parameters
@@ -17,6 +19,8 @@ export const signallingErrorCodes = [
   'ROOM_FULL',
   'ROOM_CLOSED',
   'RATE_LIMITED',
+  'FORBIDDEN', // not allowed for this peer (e.g. an identity it was not granted)
+  'UNAVAILABLE', // the resource exists but cannot be used now (e.g. its model failed to load)
   'INTERNAL',
 ] as const;
 export const signallingErrorCodeSchema = z.enum(signallingErrorCodes);
@@ -51,6 +55,11 @@ export const producerInfoSchema = z.object({
   kind: z.enum(['audio', 'video']),
   source: mediaSourceSchema,
   paused: z.boolean(),
+  /**
+   * Present on tracks the server synthesises (avatars): every client labels their tiles "AI
+   * avatar"; the label comes from the server, so the driver cannot hide it.
+   */
+  synthetic: syntheticTrackSchema.optional(),
 });
 export type ProducerInfo = z.infer<typeof producerInfoSchema>;
 
@@ -85,4 +94,7 @@ export interface SignallingResults {
   resumeConsumer: Record<string, never>;
   closeDataProducer: Record<string, never>;
   leave: Record<string, never>;
+  listIdentities: AvatarResults['listIdentities'];
+  startAvatar: AvatarResults['startAvatar'];
+  stopAvatar: AvatarResults['stopAvatar'];
 }

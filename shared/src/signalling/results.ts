@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { mediaSourceSchema, type SignallingMethod } from './requests';
 import { peerInfoSchema, producerInfoSchema, type SignallingResults } from './responses';
+import { avatarResultSchemas } from '../avatar/avatarProtocol';
 
 const empty = z.looseObject({}).transform((): Record<string, never> => ({}));
 
@@ -43,4 +44,5 @@ export const signallingResultSchemas: { [M in SignallingMethod]: z.ZodType<Signa
   resumeConsumer: empty,
   closeDataProducer: empty,
   leave: empty,
+  ...avatarResultSchemas,
 };

@@ -61,6 +61,8 @@ export function measureMotionCodec(data: BrowserLandmarks, basis: MotionBasis, c
     bytes += packet.byteLength;
     frames++;
   }
+  // Figures over no frames would be NaN and read as a result: measuring nothing is an error.
+  if (frames === 0) throw new Error(`${data.clip}: no frame with a face, nothing to measure`);
   const sorted = Float64Array.from(errors).sort();
   const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
   return {

@@ -45,14 +45,33 @@ export async function extractBrowserLandmarks(options: ExtractOptions): Promise<
   }
   const info = await probeClip(clip);
   const maxFrames = options.frames ?? info.frameCount ?? 100_000;
-  const reader = FfmpegFrameReader.create(clip, info.width, info.height, maxFrames);
+  const reader = FfmpegFrameReader.create(clip, info, maxFrames);
+  // A failure reading frames reaches the page as an HTTP 500; keep it to report it as it was.
+  let readError: unknown;
+  const nextFrame = async (): Promise<Buffer | null> => {
+    try {
+      const frame = await reader.next();
+      if (frame && (frame.width !== info.width || frame.height !== info.height)) {
+        throw new Error(`${clip}: ffmpeg produced a ${frame.width}x${frame.height} frame, the clip displays at ${info.width}x${info.height}`);
+      }
+      return frame?.data ?? null;
+    } catch (error) {
+      readError ??= error;
+      throw error;
+    }
+  };
   const results = new Map<number, Float32Array>();
   let landmarkPage: LandmarkPage | undefined;
   try {
-    landmarkPage = await LandmarkPage.create({ modelPath, frames: { next: () => reader.next(), results } });
+    landmarkPage = await LandmarkPage.create({ modelPath, frames: { next: nextFrame, results } });
     const { page, foreignRequests: foreign, pageErrors } = landmarkPage;
     log(`tracking ${clip} (${info.width}x${info.height} @ ${info.fps} fps, up to ${maxFrames} frames) in Chromium`);
-    const summary = await page.evaluate((o) => window.runExtraction(o), { frameCount: maxFrames, width: info.width, height: info.height, fps: info.fps });
+    const summary = await page
+      .evaluate((o) => window.runExtraction(o), { frameCount: maxFrames, width: info.width, height: info.height, fps: info.fps })
+      .catch((error: unknown) => {
+        throw readError ?? error;
+      });
+    if (readError) throw readError;
     if (foreign.length) throw new Error(`the page tried to reach foreign hosts: ${foreign.join(', ')}`);
     if (pageErrors.length) log(`page errors: ${pageErrors.join('; ')}`);
     const frames: BrowserLandmarkFrame[] = [];

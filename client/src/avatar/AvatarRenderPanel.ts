@@ -1,0 +1,57 @@
+/**
+ * The avatar rendering part of the avatar-mode panel: the identity picker (granted identities
+ * only), the server session's state ("Look at the camera" while it calibrates the neutral
+ * face; refusals in words) and its per-stage stats (`avatarStats`).
+ */
+import type { AvatarStateData, AvatarStats, IdentitySummaryInfo } from '@shared/avatar/avatarProtocol';
+import { h } from '../ui/dom';
+
+const STATE_TEXT: Record<AvatarStateData['state'], string> = {
+  starting: 'Starting your avatar…',
+  calibrating: 'Look at the camera — calibrating your neutral face',
+  live: 'Avatar live',
+  hold: 'Avatar: motion late, holding',
+  easing: 'Avatar: motion lost, easing to neutral',
+  idle: 'Avatar idle (no motion)',
+  stopped: 'Avatar stopped',
+  error: 'Avatar unavailable',
+};
+
+export class AvatarRenderPanel {
+  readonly element: HTMLElement;
+  readonly picker: HTMLSelectElement;
+  readonly #state: HTMLElement;
+  readonly #stats: HTMLElement;
+
+  constructor() {
+    this.picker = h('select', { class: 'avatar-identity', id: 'avatar-identity', 'aria-label': 'Avatar identity' });
+    this.#state = h('span', { class: 'avatar-render-state', 'data-testid': 'avatar-state', role: 'status' });
+    this.#stats = h('div', { class: 'avatar-render-stats', 'data-testid': 'avatar-stats' });
+    this.element = h('div', { class: 'avatar-render' }, h('label', {}, 'Identity ', this.picker), ' ', this.#state, this.#stats);
+  }
+
+  setIdentities(identities: readonly IdentitySummaryInfo[], selected?: string): void {
+    this.picker.replaceChildren(
+      ...identities.map((i) => h('option', { value: i.identityId }, `${i.displayName} (v${i.version})`)),
+    );
+    if (selected) this.picker.value = selected;
+    this.picker.disabled = identities.length === 0;
+    if (identities.length === 0) this.showState({ state: 'error', identityId: '', message: 'No identity is granted to you in this room' });
+  }
+
+  showState(data: AvatarStateData): void {
+    const text = STATE_TEXT[data.state];
+    this.#state.dataset['state'] = data.state;
+    this.#state.textContent = data.message ? `${text}: ${data.message}` : text;
+  }
+
+  showStats(s: AvatarStats): void {
+    const ms = (v: number | null) => (v === null ? '–' : `${v.toFixed(0)} ms`);
+    const dropped = Object.values(s.framesDropped).reduce((a, b) => a + b, 0);
+    this.#stats.textContent =
+      `avatar ${s.fps.toFixed(1)} fps · rendered ${s.framesRendered} · dropped ${dropped} · late ${s.lateTicks} · ` +
+      `motion age ${ms(s.motionAgeMsP50)} · inference ${ms(s.inferenceMsP50)} · encode ${ms(s.encodeMsP50)} · ` +
+      `motion→RTP ${ms(s.playedToSentMsP50)} (p95 ${ms(s.playedToSentMsP95)}) · ${s.sentKbps.toFixed(0)}/${s.bitrateKbps} kbps · ` +
+      `key frames ${s.keyframes} · blinks ${s.blinks}`;
+  }
+}

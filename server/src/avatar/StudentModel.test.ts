@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { StudentLoadError, StudentModel, StudentUnavailableError } from './StudentModel';
+import { StudentModelRegistry } from './StudentModelRegistry';
+import { testStudent } from './testStudent';
+
+const logger = pino({ level: 'silent' });
+const inference = { executionProvider: 'cpu' as const, intraOpThreads: 1, interOpThreads: 1, concurrentRuns: 2, restartDelayMs: 50 };
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function shifted(landmarks: Float32Array, dx: number): Float32Array {
+  return landmarks.map((v, i) => (i % 3 === 0 ? v + dx : v));
+}
+
+describe('StudentModel', () => {
+  it('renders S×S×3 frames that depend on the landmarks, off the main thread', async () => {
+    const { manifest, modelPath } = testStudent();
+    const model = await StudentModel.load({ modelPath, manifest, ...inference, logger });
+    cleanups.push(() => model.close());
+    const neutral = Float32Array.from(manifest.identity.neutralLandmarks);
+    const a = await model.render(neutral);
+    const b = await model.render(shifted(neutral, 0.05));
+    const s = manifest.model.outputSize;
+    expect(a.frame.length).toBe(s * s * 3);
+    expect(a.inferenceMs).toBeGreaterThan(0);
+    let differing = 0;
+    for (let i = 0; i < a.frame.length; i += 1) if (a.frame[i] !== b.frame[i]) differing += 1;
+    expect(differing).toBeGreaterThan(100);
+  });
+
+  it('keeps concurrent renders apart: each answer is the frame of its own landmarks', async () => {
+    const { manifest, modelPath } = testStudent();
+    const model = await StudentModel.load({ modelPath, manifest, ...inference, concurrentRuns: 2, logger });
+    cleanups.push(() => model.close());
+    const neutral = Float32Array.from(manifest.identity.neutralLandmarks);
+    const inputs = [0, 0.04, -0.04, 0.02, -0.02, 0.06].map((dx) => shifted(neutral, dx));
+    const alone: Uint8Array[] = [];
+    for (const input of inputs) alone.push((await model.render(input)).frame);
+    const together = await Promise.all(inputs.map((input) => model.render(input)));
+    together.forEach((r, i) => expect(Buffer.compare(Buffer.from(r.frame), Buffer.from(alone[i]!))).toBe(0));
+  });
+
+  it('restarts a crashed worker and renders again within 2 s', async () => {
+    const { manifest, modelPath } = testStudent();
+    const model = await StudentModel.load({ modelPath, manifest, ...inference, logger });
+    cleanups.push(() => model.close());
+    const neutral = Float32Array.from(manifest.identity.neutralLandmarks);
+    const crashedAt = performance.now();
+    const crashed = once(model, 'crashed');
+    model.crashForTest();
+    await crashed;
+    await expect(model.render(neutral)).rejects.toBeInstanceOf(StudentUnavailableError);
+    await once(model, 'restarted');
+    await model.render(neutral);
+    expect(performance.now() - crashedAt).toBeLessThan(2000);
+    expect(model.restarts).toBe(1);
+  });
+
+  it('refuses a corrupted ONNX file with a clear error', async () => {
+    const { manifest } = testStudent();
+    const dir = mkdtempSync(join(tmpdir(), 'student-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const modelPath = join(dir, 'student.onnx');
+    writeFileSync(modelPath, Buffer.from('this is not an onnx model'));
+    await expect(StudentModel.load({ modelPath, manifest, ...inference, logger })).rejects.toThrow(StudentLoadError);
+  });
+});
+
+describe('StudentModelRegistry', () => {
+  it('shares one model between holders and closes it with the last', async () => {
+    const { manifest, modelPath } = testStudent();
+    const registry = new StudentModelRegistry({ inference, logger });
+    cleanups.push(() => registry.close());
+    const [a, b] = await Promise.all([registry.acquire(modelPath, manifest), registry.acquire(modelPath, manifest)]);
+    expect(a).toBe(b);
+    expect(registry.size).toBe(1);
+    await registry.release(a);
+    expect(a.closed).toBe(false);
+    await registry.release(b);
+    expect(a.closed).toBe(true);
+    expect(registry.size).toBe(0);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * One StudentModel per model file, shared by every session that renders that identity:
+ * `acquire()` loads it on first use (concurrent callers share the load), `release()` closes it
+ * when the last holder lets go. A model that fails to load is not cached.
+ */
+import type { StudentManifest } from '@shared/student/studentManifest';
+import type { Logger } from '../logger';
+import type { AvatarConfig } from './avatarConfig';
+import { StudentModel } from './StudentModel';
+
+type Entry = { loading: Promise<StudentModel>; holders: number };
+
+export class StudentModelRegistry {
+  readonly #inference: AvatarConfig['inference'];
+  readonly #logger: Logger;
+  readonly #models = new Map<string, Entry>();
+
+  constructor(options: { inference: AvatarConfig['inference']; logger: Logger }) {
+    this.#inference = options.inference;
+    this.#logger = options.logger;
+  }
+
+  /** Loaded models (for tests and metrics). */
+  get size(): number {
+    return this.#models.size;
+  }
+
+  async acquire(modelPath: string, manifest: StudentManifest): Promise<StudentModel> {
+    let entry = this.#models.get(modelPath);
+    if (!entry) {
+      const loading = StudentModel.load({
+        modelPath,
+        manifest,
+        executionProvider: this.#inference.executionProvider,
+        intraOpThreads: this.#inference.intraOpThreads,
+        interOpThreads: this.#inference.interOpThreads,
+        concurrentRuns: this.#inference.concurrentRuns,
+        restartDelayMs: this.#inference.restartDelayMs,
+        logger: this.#logger,
+      });
+      entry = { loading, holders: 0 };
+      this.#models.set(modelPath, entry);
+      loading.catch(() => {
+        if (this.#models.get(modelPath) === entry) this.#models.delete(modelPath);
+      });
+    }
+    entry.holders += 1;
+    try {
+      return await entry.loading;
+    } catch (error) {
+      entry.holders -= 1;
+      throw error;
+    }
+  }
+
+  /** One holder lets go; the last one closes the model (its worker and InferenceSession). */
+  async release(model: StudentModel): Promise<void> {
+    const entry = this.#models.get(model.modelPath);
+    if (!entry) return;
+    entry.holders -= 1;
+    if (entry.holders > 0) return;
+    this.#models.delete(model.modelPath);
+    await model.close();
+  }
+
+  /** Closes every model. */
+  async close(): Promise<void> {
+    const entries = [...this.#models.values()];
+    this.#models.clear();
+    await Promise.all(entries.map((e) => e.loading.then((m) => m.close()).catch(() => undefined)));
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The avatar signalling methods (listIdentities, startAvatar, stopAvatar), run for a joined peer
+ * by SignallingSession through this one hook.
+ */
+import type { AvatarResults } from '@shared/avatar/avatarProtocol';
+import type { SignallingRequest } from '@shared/signalling';
+import type { Peer } from '../rooms/Peer';
+import type { Room } from '../rooms/Room';
+import type { AvatarService } from './AvatarService';
+
+export type AvatarRequest = Extract<SignallingRequest, { method: 'listIdentities' | 'startAvatar' | 'stopAvatar' }>;
+
+export interface AvatarRequestHandler {
+  handle(joined: { room: Room; peer: Peer }, request: AvatarRequest): Promise<AvatarResults[AvatarRequest['method']]>;
+}
+
+export function avatarRequestHandler(service: AvatarService): AvatarRequestHandler {
+  return {
+    async handle({ room, peer }, request): Promise<AvatarResults[AvatarRequest['method']]> {
+      switch (request.method) {
+        case 'listIdentities': {
+          const identities = await service.listIdentities(room, peer);
+          const result: AvatarResults['listIdentities'] = { identities: identities.map(({ identityId, displayName, version }) => ({ identityId, displayName, version })) };
+          return result;
+        }
+        case 'startAvatar': {
+          const session = await service.start(room, peer, request.data.identityId);
+          const result: AvatarResults['startAvatar'] = {
+            producerId: session.producerId,
+            serverPeerId: session.serverProducer.peer.id,
+            identityId: session.identity.identityId,
+            fps: service.fps,
+          };
+          return result;
+        }
+        case 'stopAvatar':
+          await service.stop(peer);
+          return {} as AvatarResults['stopAvatar'];
+      }
+    },
+  };
+}

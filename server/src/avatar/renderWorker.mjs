@@ -1,0 +1,120 @@
+// Render worker thread: owns one onnxruntime InferenceSession (one identity's student) and runs
+// it off the main event loop. Plain JavaScript so it starts the same under tsx, vitest and node.
+// Protocol (StudentModel.ts): load → loaded | loadError; run → result | runError; crash (tests)
+// exits the thread with code 70; dispose releases the session and exits 0.
+// Runs: at most `concurrentRuns` at once on the one session (onnxruntime's Run is thread-safe),
+// each on its own pre-allocated input/output tensor pair (a slot); further requests wait in
+// arrival order. Slots are never shared by two runs in flight.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+
+const { modelPath, inputName, outputName, executionProvider, intraOpThreads, interOpThreads, landmarkFloats, outputBytes, concurrentRuns } =
+  workerData;
+
+let session;
+/** Pre-allocated tensor pairs, one per run that may be in flight. */
+const slots = [];
+const waiting = [];
+let outputPreallocated = true;
+
+async function load() {
+  const providers = executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
+  session = await ort.InferenceSession.create(modelPath, {
+    executionProviders: providers,
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: interOpThreads,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  if (!session.inputNames.includes(inputName)) throw new Error(`model has no input "${inputName}" (inputs: ${session.inputNames.join(', ')})`);
+  if (!session.outputNames.includes(outputName)) throw new Error(`model has no output "${outputName}" (outputs: ${session.outputNames.join(', ')})`);
+  // Pre-allocated tensors: the input is refilled per frame; the output is written in place.
+  const side = Math.round(Math.sqrt(outputBytes / 3));
+  for (let i = 0; i < Math.max(1, concurrentRuns); i += 1) {
+    slots.push({
+      busy: false,
+      input: new ort.Tensor('float32', new Float32Array(landmarkFloats), [1, landmarkFloats / 3, 3]),
+      output: new ort.Tensor('uint8', new Uint8Array(outputBytes), [1, side, side, 3]),
+    });
+  }
+}
+
+/** Runs the model on one slot; resolves with the output values (valid until the slot is reused). */
+async function infer(slot, landmarks) {
+  const { input, output } = slot;
+  input.data.set(landmarks);
+  if (outputPreallocated) {
+    try {
+      await session.run({ [inputName]: input }, { [outputName]: output });
+      return output.data;
+    } catch (error) {
+      // A runtime that refuses pre-allocated outputs: allocate per run from then on.
+      outputPreallocated = false;
+      if (!String(error).match(/output|fetch|preallocat|shape|type/i)) throw error;
+    }
+  }
+  const result = await session.run({ [inputName]: input });
+  const frame = result[outputName];
+  if (frame.type !== 'uint8' || frame.data.length !== outputBytes) {
+    throw new Error(`output "${outputName}" is ${frame.type}[${frame.dims.join(',')}], expected uint8 with ${outputBytes} values`);
+  }
+  return frame.data;
+}
+
+/** Starts waiting runs on free slots, in arrival order. */
+function pump() {
+  for (const slot of slots) {
+    if (waiting.length === 0) return;
+    if (slot.busy) continue;
+    const message = waiting.shift();
+    slot.busy = true;
+    void runOn(slot, message);
+  }
+}
+
+async function runOn(slot, message) {
+  try {
+    const started = performance.now();
+    const data = await infer(slot, message.landmarks);
+    const inferenceMs = performance.now() - started;
+    // Copy out of the slot's output and hand the copy over without another copy.
+    const frame = new Uint8Array(data);
+    parentPort.postMessage({ type: 'result', id: message.id, frame, inferenceMs }, [frame.buffer]);
+  } catch (error) {
+    parentPort.postMessage({ type: 'runError', id: message.id, message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    slot.busy = false;
+    pump();
+  }
+}
+
+parentPort.on('message', async (message) => {
+  switch (message.type) {
+    case 'load': {
+      try {
+        await load();
+        // Warm-up and signature check on the identity's neutral landmarks.
+        const started = performance.now();
+        await infer(slots[0], message.warmup);
+        parentPort.postMessage({ type: 'loaded', warmupMs: performance.now() - started, outputPreallocated });
+      } catch (error) {
+        parentPort.postMessage({ type: 'loadError', message: error instanceof Error ? error.message : String(error) });
+      }
+      return;
+    }
+    case 'run':
+      waiting.push(message);
+      pump();
+      return;
+    case 'crash':
+      process.exit(70);
+      return;
+    case 'dispose':
+      await session?.release?.();
+      session = undefined;
+      process.exit(0);
+      return;
+    default:
+      return;
+  }
+});

@@ -1,0 +1,272 @@
+/**
+ * Live avatar end to end: real server (mediasoup worker, the demo identity's ONNX student in its
+ * render worker, ffmpeg VP8), real headless Chromium. Peer A's fake camera plays a talking-head
+ * clip (AVATAR_E2E_CLIP, default ../shared/media/d10.mp4, as 640x480@25 y4m) and its fake
+ * microphone the same clip's sound; A turns avatar mode on. Peer B receives A's AI avatar like
+ * any track and runs Face Landmarker on the decoded frames.
+ *
+ * Measured and printed as one JSON line {"viewer_fps","mouth_corr","glass_p50_ms","glass_p95_ms",
+ * "av_offset_ms", ...}:
+ * - viewer_fps: B's framesDecoded rate of the avatar track over 5 s (≥ 20);
+ * - mouth_corr: Pearson correlation between the mouth opening B's landmarker sees on each received
+ *   frame and the mouth opening of the motion A sent for it (A's own pre-encode landmarks, matched
+ *   through the frame's RTP timestamp → the server's frame log → A's capture time) (≥ 0.8);
+ * - glass_p50/p95_ms: A's capture time of the motion → B's presentation of the frame (both pages
+ *   share this machine's clock; epoch ms);
+ * - av_offset_ms: A's voice against A's avatar at B (positive: audio leads): the avatar's median
+ *   capture→presentation latency minus the voice's, the latter from cross-correlating A's
+ *   microphone envelope with the envelope of A's voice as it plays at B;
+ * and: motion stopped → B keeps getting frames and the avatar blinks; an identity A is not granted
+ * is refused (FORBIDDEN) and the avatar keeps running.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AvatarServer } from '../../server/src/AvatarServer';
+import type { AvatarSession } from '../../server/src/avatar/AvatarSession';
+import { testStudentDir } from '../../server/src/avatar/testStudent';
+import type { RecordedMotionFrame } from '../../client/src/avatar/installAvatarMode';
+import type { EnvelopePoint, ViewedFrame } from '../../client/src/avatar/AvatarViewerProbe';
+import { BrowserPeer } from '../support/BrowserPeer';
+import { launchChromium } from '../support/chromium';
+import { clipAudioToWav, clipToY4m } from '../support/fakeMedia';
+import { startTestServer } from '../support/testServer';
+import { waitFor } from '../support/waitFor';
+
+const roomId = 'e2e-avatar-live';
+const clip = process.env.AVATAR_E2E_CLIP || 'd10.mp4';
+const CLIP_SECONDS = 12;
+
+function pearson(a: number[], b: number[]): number {
+  const n = a.length;
+  const ma = a.reduce((s, v) => s + v, 0) / n;
+  const mb = b.reduce((s, v) => s + v, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i += 1) {
+    sab += (a[i]! - ma) * (b[i]! - mb);
+    saa += (a[i]! - ma) ** 2;
+    sbb += (b[i]! - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Mouth opening of driver landmarks in pixels: inner lip gap / face height. */
+function mouthOfLandmarks(l: number[], width: number, height: number): number {
+  const d = (a: number, b: number) => Math.hypot((l[a * 3]! - l[b * 3]!) * width, (l[a * 3 + 1]! - l[b * 3 + 1]!) * height);
+  return d(13, 14) / d(10, 152);
+}
+
+/** A series sampled on a regular grid (stepMs) by linear interpolation, from start to end. */
+function resample(points: { t: number; v: number }[], start: number, end: number, stepMs: number): number[] {
+  const sorted = [...points].sort((a, b) => a.t - b.t);
+  const out: number[] = [];
+  let j = 0;
+  for (let t = start; t <= end; t += stepMs) {
+    while (j < sorted.length - 2 && sorted[j + 1]!.t < t) j += 1;
+    const a = sorted[j]!;
+    const b = sorted[Math.min(j + 1, sorted.length - 1)]!;
+    const f = b.t === a.t ? 0 : Math.min(1, Math.max(0, (t - a.t) / (b.t - a.t)));
+    out.push(a.v + f * (b.v - a.v));
+  }
+  return out;
+}
+
+/**
+ * How much later the same sound plays at B than at A's capture: the lag (ms, 0–1500 in 5 ms
+ * steps) maximising the correlation of A's microphone envelope with B's envelope of A's voice
+ * (both epoch-timed on this machine), and that correlation.
+ */
+function audioLatencyMs(atA: EnvelopePoint[], atB: EnvelopePoint[]): { lagMs: number; corr: number } {
+  const start = Math.max(atA[0]!.atMs, atB[0]!.atMs - 1500) + 200;
+  const end = Math.min(atA.at(-1)!.atMs, atB.at(-1)!.atMs - 1500) - 200;
+  const a = resample(atA.map((p) => ({ t: p.atMs, v: p.rms })), start, end, 5);
+  const b = resample(atB.map((p) => ({ t: p.atMs, v: p.rms })), start, end + 1500, 5);
+  let best = { lagMs: 0, corr: -Infinity };
+  for (let lag = 0; lag <= 1500; lag += 5) {
+    const shifted = a.map((_, i) => b[i + lag / 5] ?? 0);
+    const c = pearson(a, shifted);
+    if (c > best.corr) best = { lagMs: lag, corr: c };
+  }
+  return best;
+}
+
+describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
+  let server: AvatarServer;
+  let browser: Browser;
+  let alice: BrowserPeer;
+  let bob: BrowserPeer;
+  let aliceId: string;
+  let session: AvatarSession;
+  const states: string[] = [];
+  const figures: Record<string, number | null> = {};
+  let audio: { alice: EnvelopePoint[]; bob: EnvelopePoint[] } | undefined;
+  let videoLatencyMs: number | undefined;
+
+  beforeAll(async () => {
+    const [fakeVideo, fakeAudio] = await Promise.all([
+      clipToY4m({ clip, width: 640, height: 480, fps: 25, seconds: CLIP_SECONDS }),
+      clipAudioToWav(clip, CLIP_SECONDS),
+    ]);
+    server = await startTestServer({
+      avatar: {
+        identities: [
+          { identityId: 'demo', displayName: 'Demo identity', studentDir: testStudentDir() },
+          { identityId: 'other', displayName: 'Someone else', studentDir: testStudentDir() },
+        ],
+        roomGrants: { [roomId]: ['demo'] },
+      },
+    });
+    server.avatars.on('sessionopened', (s) => {
+      session = s;
+      states.push(s.state);
+      s.on('state', (state) => states.push(state));
+    });
+    browser = await launchChromium({ fakeVideo, fakeAudio });
+    alice = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ava', quality: 'medium' });
+    bob = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ben', quality: 'low' });
+    aliceId = (await alice.peerId()) as string;
+  }, 180_000);
+
+  afterAll(async () => {
+    if (session) {
+      const stats = session.stats();
+      figures.server_inference_p50_ms = stats.inferenceMsP50 === null ? null : Math.round(stats.inferenceMsP50);
+      figures.server_encode_p50_ms = stats.encodeMsP50 === null ? null : Math.round(stats.encodeMsP50 * 10) / 10;
+      figures.server_dropped = Object.values(stats.framesDropped).reduce((a, b) => a + b, 0);
+      figures.server_frames_sent = stats.framesSent;
+    }
+    console.log(JSON.stringify(figures));
+    await alice?.close();
+    await bob?.close();
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('turns avatar mode on with the granted identity: calibration first, then a synthetic track B decodes at ≥ 20 fps', async () => {
+    await alice.page.click('#toggle-avatar');
+    await alice.page.waitForFunction(() => window.__avatar?.state === 'on', undefined, { timeout: 90_000 });
+    await waitFor(async () => (await alice.page.evaluate(() => window.__avatar?.avatarState()?.state)) === 'live', {
+      timeoutMs: 30_000,
+      message: `the avatar never went live; states ${states.join(',')}; problems: ${alice.problems.join(' | ')}`,
+    });
+    expect(states).toContain('calibrating');
+    expect(await alice.page.evaluate(() => window.__avatar?.identities().map((i) => i.identityId))).toEqual(['demo']);
+    const producer = session.serverProducer.producer;
+    expect(producer.appData.synthetic).toEqual({ kind: 'ai-avatar', drivenByPeerId: aliceId, identityId: 'demo' });
+
+    const isAvatar = (s: { drivenByPeerId: string | null; kind: string }) => s.drivenByPeerId === aliceId && s.kind === 'video';
+    await bob.expectRising(isAvatar, (s) => s.framesDecoded ?? 0, { what: "A's avatar framesDecoded" });
+    // Disclosure: B's tile of the avatar and A's own view of it both carry the label.
+    expect(await bob.page.textContent('.tile[data-synthetic="ai-avatar"] .tile-ai-label')).toBe('AI avatar');
+    expect(await alice.page.textContent('.tile[data-own-avatar="true"] .tile-ai-label')).toBe('AI avatar');
+    const read = async () => ((await bob.inboundStats()).find(isAvatar)?.framesDecoded ?? 0) as number;
+    const f0 = await read();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 5000));
+    const viewerFps = ((await read()) - f0) / ((performance.now() - t0) / 1000);
+    figures.viewer_fps = Math.round(viewerFps * 10) / 10;
+    expect(viewerFps).toBeGreaterThanOrEqual(20);
+
+  }, 180_000);
+
+  it("B's landmarker sees A's mouth motion on the received avatar (corr ≥ 0.8); capture-to-presentation latency", async () => {
+    await alice.page.evaluate(() => {
+      window.__avatar?.record(100_000);
+      window.__avatar?.recordAudio('local');
+    });
+    await bob.page.evaluate((id) => {
+      window.__avatar?.recordAudio(id);
+      return window.__avatar?.watchAvatar(id);
+    }, aliceId);
+    await new Promise((r) => setTimeout(r, 10_000));
+    const [{ frames: viewed, callbacks }, bobAudio] = (await bob.page.evaluate(() => [window.__avatar?.stopWatching(), window.__avatar?.stopAudio()])) as [
+      { frames: ViewedFrame[]; callbacks: number },
+      EnvelopePoint[],
+    ];
+    const [recorded, aliceAudio] = (await alice.page.evaluate(() => [window.__avatar?.stopRecording() ?? [], window.__avatar?.stopAudio() ?? []])) as [
+      RecordedMotionFrame[],
+      EnvelopePoint[],
+    ];
+    audio = { alice: aliceAudio, bob: bobAudio };
+    const log = new Map(session.recentFrames().map((f) => [f.rtpTimestamp, f]));
+    const byCapture = new Map(recorded.map((r) => [Math.round(r.captureTimeMs * 16), r]));
+    const pairs: { sent: number; seen: number }[] = [];
+    const glass: number[] = [];
+    for (const frame of viewed) {
+      if (frame.rtpTimestamp === null) continue;
+      const sent = log.get(frame.rtpTimestamp);
+      if (!sent || sent.originCaptureTimeMs === null || sent.state !== 'live') continue;
+      glass.push(frame.presentedAtMs - sent.originCaptureTimeMs);
+      const motion = byCapture.get(Math.round(sent.originCaptureTimeMs * 16));
+      if (!motion || frame.mouthOpen === null) continue;
+      pairs.push({ sent: mouthOfLandmarks(motion.landmarks, motion.imageWidth, motion.imageHeight), seen: frame.mouthOpen });
+    }
+    const facesFound = viewed.filter((f) => f.mouthOpen !== null).length;
+    console.log(`viewer: ${callbacks} frames presented, face found on ${facesFound}, ${glass.length} matched to sent motion, ${pairs.length} with A's recorded landmarks`);
+    const corr = pearson(pairs.map((p) => p.sent), pairs.map((p) => p.seen));
+    figures.mouth_corr = Math.round(corr * 1000) / 1000;
+    figures.mouth_pairs = pairs.length;
+    figures.glass_p50_ms = Math.round(quantile(glass, 0.5));
+    figures.glass_p95_ms = Math.round(quantile(glass, 0.95));
+    videoLatencyMs = quantile(glass, 0.5);
+    // the landmarker in B's page runs on whatever frames it keeps up with: ≥ 3 per second here
+    expect(pairs.length).toBeGreaterThanOrEqual(30);
+    expect(corr).toBeGreaterThanOrEqual(0.8);
+    expect(figures.glass_p95_ms).toBeLessThanOrEqual(250); // the issue's target on loopback, 60 ms jitter buffer included
+  }, 120_000);
+
+  it("A's voice and A's avatar stay in sync at B (within +45 / −125 ms)", () => {
+    // Video: A's capture → B's presentation (median, exact per frame through the RTP mapping).
+    // Audio: the same sound at A's microphone and as it plays at B (envelope cross-correlation).
+    if (!audio || videoLatencyMs === undefined) throw new Error('the measurement window of the previous test did not run');
+    const latency = audioLatencyMs(audio.alice, audio.bob);
+    console.log(`A's voice reaches B after ${latency.lagMs} ms (envelope corr ${latency.corr.toFixed(2)}); A's avatar after ${Math.round(videoLatencyMs)} ms`);
+    expect(latency.corr).toBeGreaterThan(0.5);
+    const offset = Math.round(videoLatencyMs - latency.lagMs);
+    figures.audio_latency_ms = latency.lagMs;
+    figures.av_offset_ms = offset;
+    expect(offset).toBeLessThanOrEqual(45);
+    expect(offset).toBeGreaterThanOrEqual(-125);
+  });
+
+  it('keeps B supplied with an idle, blinking face when A stops sending motion', async () => {
+    await alice.page.evaluate(() => window.__avatar?.pauseMotion(true));
+    await waitFor(() => (session.state === 'idle' ? true : undefined), { timeoutMs: 5000, message: `still ${session.state}` });
+    const blinks = session.stats().blinks;
+    await bob.page.evaluate((id) => window.__avatar?.watchAvatar(id), aliceId);
+    const isAvatar = (s: { drivenByPeerId: string | null; kind: string }) => s.drivenByPeerId === aliceId && s.kind === 'video';
+    const read = async () => ((await bob.inboundStats()).find(isAvatar)?.framesDecoded ?? 0) as number;
+    const f0 = await read();
+    const t0 = performance.now();
+    // a blink comes at most 1.4 × 60/12 s = 7 s after the previous one
+    await new Promise((r) => setTimeout(r, 8000));
+    const idleFps = ((await read()) - f0) / ((performance.now() - t0) / 1000);
+    const viewed = ((await bob.page.evaluate(() => window.__avatar?.stopWatching().frames)) ?? []) as ViewedFrame[];
+    const eyes = viewed.flatMap((f) => (f.eyeOpen === null ? [] : [f.eyeOpen]));
+    const median = quantile(eyes, 0.5);
+    const closures = eyes.filter((e, i) => e < 0.6 * median && (i === 0 || eyes[i - 1]! >= 0.6 * median)).length;
+    figures.idle_fps = Math.round(idleFps * 10) / 10;
+    figures.idle_blinks = session.stats().blinks - blinks;
+    figures.idle_eye_closures_seen = closures;
+    expect(session.state).toBe('idle');
+    expect(idleFps).toBeGreaterThanOrEqual(20);
+    expect(session.stats().blinks).toBeGreaterThan(blinks);
+    await alice.page.evaluate(() => window.__avatar?.pauseMotion(false));
+  }, 60_000);
+
+  it('refuses an identity A is not granted, with a clear error, and the avatar keeps running', async () => {
+    const producerId = session.producerId;
+    const refusal = await alice.page.evaluate(() => window.__avatar?.startAvatar('other').then(() => 'accepted', (e: Error) => e.message));
+    expect(refusal).toMatch(/FORBIDDEN/);
+    expect(refusal).toMatch(/other/);
+    expect(await alice.page.textContent('[data-testid="avatar-state"]')).toMatch(/not use identity "other"/);
+    expect(session.closed).toBe(false);
+    expect(server.avatars.session(server.rooms.get(roomId)!.peers.get(aliceId)!)?.producerId).toBe(producerId);
+  }, 30_000);
+});
