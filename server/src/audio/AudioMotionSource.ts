@@ -3,10 +3,10 @@
  * participant's voice: PCM from an AudioTap -> Silero VAD + audio-to-mouth model -> mouth, plus
  * ListeningMotion for eyes and head, composed on the identity's reference landmarks (FaceComposer)
  * and published at `fps` as `space: 'identity'` samples. In silence (VAD off, muted, no packets)
- * the mouth eases to the model's closed-mouth shape while blinks, sway and saccades go on.
+ * the mouth eases to the identity's rest mouth while blinks, sway and saccades go on.
  *
- * The interface is declared structurally here (`MotionSourceLike`) so this folder builds without
- * the live branch; an AudioMotionSource is assignable to the live branch's MotionSource.
+ * captureTimeMs is when the voice behind the mouth arrived (the RTP packet carrying the frame's
+ * centre), so the session's capture→presentation figures and the listener lip sync cover it.
  */
 import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'node:events';
@@ -16,16 +16,10 @@ import type { PcmChunk } from './RtpAudioReceiver';
 import { SileroVad, SpeechGate, VAD_FRAME } from './SileroVad';
 import { StreamingAudioToMouth, type AudioToMouthModelFiles, type MouthFrame } from './StreamingAudioToMouth';
 import { TypedEmitter } from '../util/TypedEmitter';
+import type { MotionSource, MotionSourceSample } from '../avatar/MotionSource';
 
-/** The live branch's MotionSourceSample, structurally. */
-export type AudioMotionSample = {
-  readonly landmarks: Float32Array;
-  readonly imageWidth: number;
-  readonly imageHeight: number;
-  readonly captureTimeMs: number;
-  readonly seq: number;
-  readonly space: 'identity';
-};
+/** A MotionSourceSample in the identity's image (audio-driven motion is made on the server). */
+export type AudioMotionSample = MotionSourceSample & { readonly space: 'identity' };
 
 export type AudioMotionEvents = { sample: [AudioMotionSample]; close: [] };
 
@@ -59,7 +53,7 @@ export type AudioMotionStats = {
 
 type Arrival = { endSample: number; arrivalMs: number };
 
-export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> {
+export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implements MotionSource {
   readonly kind = 'audio';
   readonly composer: FaceComposer;
   readonly #model: StreamingAudioToMouth;
@@ -116,11 +110,9 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> {
     const composer = new FaceComposer(reference, imageWidth, imageHeight, model.manifest);
     const mouth = await StreamingAudioToMouth.create(model, composer.referenceRegion);
     const vad = await SileroVad.create();
-    // the closed mouth: what the model says to 1.5 s of silence (a probe instance, then discarded)
-    const probe = await StreamingAudioToMouth.create(model, composer.referenceRegion);
-    const frames = await probe.push(new Float32Array(24000), 0);
-    await probe.close();
-    const closed = frames.at(-1)?.delta ?? new Float32Array(composer.referenceRegion.length);
+    // the closed mouth is the identity's own rest (the reference the model was conditioned on:
+    // zero displacement), not the model's guess for silence, which drifts for unseen faces
+    const closed = new Float32Array(composer.referenceRegion.length);
     return new AudioMotionSource(feed, composer, mouth, vad, closed, options);
   }
 
@@ -228,7 +220,10 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> {
     this.#seq += 1;
     this.#stats.samples += 1;
     this.#latest = { landmarks, imageWidth: this.composer.imageWidth, imageHeight: this.composer.imageHeight,
-      captureTimeMs, seq: this.#seq, space: 'identity' };
+      captureTimeMs, availableAtMs: now, seq: this.#seq, space: 'identity',
+      // the voice's arrival at the server on the epoch clock (loopback e2e latency figures);
+      // idle-only samples have none
+      ...(speaking && this.#mouth ? { originCaptureTimeMs: performance.timeOrigin + this.#mouth.captureMs } : {}) };
     this.safeEmit('sample', this.#latest);
   }
 }
