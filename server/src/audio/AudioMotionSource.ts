@@ -212,7 +212,10 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     const pose = this.#motion.sample(now, speaking ? this.#energy : 0, speaking);
     this.#lastPose = pose;
     const landmarks = this.composer.compose(delta, pose);
-    const captureTimeMs = speaking && this.#mouth ? this.#mouth.captureMs : now;
+    // while audio flows (speech or silence) the motion is as old as the audio behind it, so the
+    // session's capture→sent delay (and the listeners' lip-sync delay built on it) covers the
+    // look-ahead; with no audio at all (muted) the idle motion is made now
+    const captureTimeMs = fresh && this.#mouth ? this.#mouth.captureMs : now;
     if (speaking && this.#mouth) {
       this.#speechToMouth.push(now - this.#mouth.captureMs);
       if (this.#speechToMouth.length > 1000) this.#speechToMouth.shift();
@@ -222,8 +225,8 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     this.#latest = { landmarks, imageWidth: this.composer.imageWidth, imageHeight: this.composer.imageHeight,
       captureTimeMs, availableAtMs: now, seq: this.#seq, space: 'identity',
       // the voice's arrival at the server on the epoch clock (loopback e2e latency figures);
-      // idle-only samples have none
-      ...(speaking && this.#mouth ? { originCaptureTimeMs: performance.timeOrigin + this.#mouth.captureMs } : {}) };
+      // idle motion without audio has none
+      ...(fresh && this.#mouth ? { originCaptureTimeMs: performance.timeOrigin + this.#mouth.captureMs } : {}) };
     this.safeEmit('sample', this.#latest);
   }
 }
