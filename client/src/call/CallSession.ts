@@ -253,9 +253,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return (await this.#signalling.request('listIdentities', {})).identities;
   }
 
-  /** Starts server-side avatar rendering with `identityId`; rejects with the server's refusal. */
-  async startAvatar(identityId: string): Promise<AvatarResults['startAvatar']> {
-    return this.#signalling.request('startAvatar', { identityId });
+  /** Starts server-side avatar rendering with `identityId`, driven by the camera motion uplink or (`'audio'`) the microphone; rejects with the server's refusal. */
+  async startAvatar(identityId: string, driver?: 'camera' | 'audio'): Promise<AvatarResults['startAvatar']> {
+    return this.#signalling.request('startAvatar', driver ? { identityId, driver } : { identityId });
   }
 
   async stopAvatar(): Promise<void> {

@@ -8,7 +8,7 @@
  * and refreshes the Prometheus gauges; state changes go out as `avatarState`.
  */
 import type { AvatarEvent } from '@shared/avatar/avatarProtocol';
-import type { IdentityAccess, IdentityRequester, IdentitySummary } from '../identities/IdentityAccess';
+import type { IdentityAccess, IdentityRequester, IdentitySummary, ResolvedIdentity } from '../identities/IdentityAccess';
 import type { Logger } from '../logger';
 import type { MotionService } from '../motion/MotionService';
 import type { DecodedMotionFrame } from '../motion/motionTypes';
@@ -23,6 +23,9 @@ import type { MotionSource } from './MotionSource';
 import { MotionStreamSource } from './MotionStreamSource';
 import { StudentModelRegistry } from './StudentModelRegistry';
 import { consumerBandwidthProbe } from './consumerBandwidthProbe';
+
+/** Builds a session's MotionSource once the identity is resolved (the audio driver needs its neutral landmarks). */
+export type MotionSourceFactory = (identity: ResolvedIdentity) => Promise<MotionSource>;
 
 export interface AvatarServiceOptions {
   motion: MotionService<DecodedMotionFrame>;
@@ -86,7 +89,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
    * show: NOT_FOUND (unknown identity), FORBIDDEN (not granted), UNAVAILABLE (model missing,
    * corrupted or failing to load).
    */
-  async start(room: Room, peer: Peer, identityId: string, source?: MotionSource): Promise<AvatarSession> {
+  async start(room: Room, peer: Peer, identityId: string, source?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
     if (this.#closed) throw avatarStartError(new Error('avatar service closed'), identityId);
     const existing = this.#sessions.get(peer);
     if (existing?.identity.identityId === identityId && !existing.closed) return existing;
@@ -124,7 +127,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     this.#log.error({ err: error, event }, 'AvatarService listener threw');
   }
 
-  async #start(room: Room, peer: Peer, identityId: string, givenSource?: MotionSource): Promise<AvatarSession> {
+  async #start(room: Room, peer: Peer, identityId: string, givenSource?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
     const { identities, config, metrics, motion } = this.#options;
     const log = peer.log.child({ component: 'AvatarService', identityId });
     peer.notify({ type: 'avatarState', data: { state: 'starting', identityId } });
@@ -134,7 +137,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       if (peer.closed || room.closed) throw new Error('peer left before its avatar started');
       // Granted: only now replace the current avatar (a refused switch leaves it running).
       await this.stop(peer);
-      source = givenSource ?? new MotionStreamSource(motion, room.id, peer.id);
+      source = typeof givenSource === 'function' ? await givenSource(identity)
+        : givenSource ?? new MotionStreamSource(motion, room.id, peer.id);
       const session = await AvatarSession.create({
         room,
         peer,

@@ -7,6 +7,7 @@ import type { SignallingRequest } from '@shared/signalling';
 import type { Peer } from '../rooms/Peer';
 import type { Room } from '../rooms/Room';
 import type { AvatarService } from './AvatarService';
+import { audioMotionSourceFactory } from '../audio/audioAvatarDriver';
 
 export type AvatarRequest = Extract<SignallingRequest, { method: 'listIdentities' | 'startAvatar' | 'stopAvatar' }>;
 
@@ -24,7 +25,10 @@ export function avatarRequestHandler(service: AvatarService): AvatarRequestHandl
           return result;
         }
         case 'startAvatar': {
-          const session = await service.start(room, peer, request.data.identityId);
+          const driver = request.data.driver ?? 'camera';
+          if (driver === 'audio') await service.stop(peer); // a camera-driven session of the same identity is not reused
+          const session = await service.start(room, peer, request.data.identityId,
+            driver === 'audio' ? audioMotionSourceFactory(room, peer) : undefined);
           const result: AvatarResults['startAvatar'] = {
             producerId: session.producerId,
             serverPeerId: session.serverProducer.peer.id,

@@ -10,7 +10,13 @@ export const identityIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ident
 
 // Strict: a field these methods do not know is a malformed request, not something to ignore.
 export const listIdentitiesRequest = z.object({ method: z.literal('listIdentities'), data: z.strictObject({}).default({}) });
-export const startAvatarRequest = z.object({ method: z.literal('startAvatar'), data: z.strictObject({ identityId: identityIdSchema }) });
+/** What drives the face: the page's camera motion uplink (default) or its microphone (server/src/audio/). */
+export const avatarDriverSchema = z.enum(['camera', 'audio']);
+export type AvatarDriver = z.infer<typeof avatarDriverSchema>;
+export const startAvatarRequest = z.object({
+  method: z.literal('startAvatar'),
+  data: z.strictObject({ identityId: identityIdSchema, driver: avatarDriverSchema.optional() }),
+});
 export const stopAvatarRequest = z.object({ method: z.literal('stopAvatar'), data: z.strictObject({}).default({}) });
 
 export const identitySummarySchema = z.object({

@@ -1,0 +1,39 @@
+/**
+ * The audio driver of an avatar session: `startAvatar { identityId, driver: 'audio' }` renders the
+ * identity from the peer's microphone (its `mic` Opus producer) instead of the camera motion
+ * uplink. The shipped audio-to-mouth model (`models/audio/`, or AUDIO_MODEL_DIR) is read once.
+ */
+import path from 'node:path';
+import type { ResolvedIdentity } from '../identities/IdentityAccess';
+import type { Peer } from '../rooms/Peer';
+import type { Room } from '../rooms/Room';
+import { BadRequestError } from '../signalling/SignallingError';
+import type { AudioMotionSource } from './AudioMotionSource';
+import { startAudioMotion } from './startAudioMotion';
+import { loadAudioModelManifest, type AudioToMouthModelFiles } from './StreamingAudioToMouth';
+
+export const DEFAULT_AUDIO_MODEL_DIR = path.resolve(import.meta.dirname, '../../../models/audio');
+let cached: { dir: string; files: AudioToMouthModelFiles } | undefined;
+
+function model(dir: string): AudioToMouthModelFiles {
+  if (cached?.dir !== dir) cached = { dir, files: loadAudioModelManifest(dir) };
+  return cached.files;
+}
+
+/**
+ * A MotionSource factory for AvatarService.start: taps `peer`'s microphone producer and drives the
+ * identity's neutral landmarks with it. Throws BAD_REQUEST when the peer publishes no microphone.
+ */
+export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFAULT_AUDIO_MODEL_DIR) {
+  return async (identity: ResolvedIdentity): Promise<AudioMotionSource> => {
+    const mic = [...peer.producers.values()].find((p) => p.kind === 'audio' && p.appData.source === 'mic' && !p.closed);
+    if (!mic) throw new BadRequestError('an audio-driven avatar needs a published microphone');
+    const { width, height } = identity.manifest.identity.imageSize;
+    const audio = await startAudioMotion(room.router, mic.id, {
+      referenceLandmarks: Float32Array.from(identity.manifest.identity.neutralLandmarks),
+      imageWidth: width,
+      imageHeight: height,
+    }, model(modelDir));
+    return audio.source;
+  };
+}
