@@ -128,9 +128,10 @@ class AppearanceEncoder(nn.Module):
 
 
 class StudentNet(nn.Module):
-    """One identity's renderer. `neutral` (478,3): the identity's landmarks in its reference image."""
+    """One identity's renderer. `neutral` (478,3): the identity's landmarks in its reference image.
+    `width` scales the conv channels (1: the shipped student; ~3: a baseline of the paper's ~6 GFLOPs)."""
 
-    def __init__(self, neutral: np.ndarray) -> None:
+    def __init__(self, neutral: np.ndarray, width: float = 1.0) -> None:
         super().__init__()
         neutral = torch.as_tensor(np.asarray(neutral, np.float32)[:, :2])
         self.register_buffer("flow_idx", torch.as_tensor(FLOW_KEYPOINTS))
@@ -143,16 +144,17 @@ class StudentNet(nn.Module):
         self.log_sigma = nn.Parameter(torch.tensor(float(np.log(0.03))))
         self.bg_logit = nn.Parameter(torch.tensor(-4.0))
         nm = len(MOTION_KEYPOINTS)
-        self.motion = nn.Sequential(conv(nm + 2, 32), nn.ReLU(), conv(32, 32, dilation=2), nn.ReLU(),
-                                    conv(32, 32, dilation=4), nn.ReLU(), conv(32, 2))
+        cm, cd, cu = int(32 * width), int(32 * width), int(16 * width)  # width > 1: the paper-size baseline
+        self.motion = nn.Sequential(conv(nm + 2, cm), nn.ReLU(), conv(cm, cm, dilation=2), nn.ReLU(),
+                                    conv(cm, cm, dilation=4), nn.ReLU(), conv(cm, 2))
         nn.init.zeros_(self.motion[-1].weight)
         nn.init.zeros_(self.motion[-1].bias)
         nr = len(REGION_KEYPOINTS)
-        self.down = conv(FEAT_CH + nr, 32, stride=2)
-        self.res1 = ResBlock(32)
-        self.res2 = ResBlock(32, dilation=2)
-        self.up = conv(32 + FEAT_CH, 16)
-        self.out = nn.Conv2d(16, 7, 3, padding=1)
+        self.down = conv(FEAT_CH + nr, cd, stride=2)
+        self.res1 = ResBlock(cd)
+        self.res2 = ResBlock(cd, dilation=2)
+        self.up = conv(cd + FEAT_CH, cu)
+        self.out = nn.Conv2d(cu, 7, 3, padding=1)
         with torch.no_grad():
             self.out.weight.mul_(0.1)
             self.out.bias.zero_()
