@@ -195,7 +195,8 @@ class Harness:
         if start and result["mode"] == "self":  # the identity floor over the same frames
             result["methods"]["real"] = self._real_row(frames[start:], track.landmarks[start:], valid[start:], src_emb)
         columns = [(first_col[0], first_col[1][start:])]
-        names = [spec.name] + [b for b in BASELINES if b != spec.name]
+        refs = (("teacher",) if o.train_fraction is not None else ()) + BASELINES  # the 60/40 protocol adds the teacher
+        names = [spec.name] + [b for b in refs if b != spec.name]
         for name in names:
             mspec = spec if name == spec.name else resolve_model(name)
             if o.train_fraction is not None and name == spec.name:
