@@ -159,8 +159,20 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         per = trainer.train_s / max(step, 1)
         em.progress("train", step, recipe.steps, trainer.loss_ema, per * (recipe.steps - step) + tail_s, preview=str(p))
 
+    # held-out frames of a clip (the tail after --train-fraction): the gates, and the quality curve
+    tail = [i for i in range(train_frames, n) if track_valid[i]] if src.kind == "clip" else []
+    held_out = None
+    if tail:
+        pick = [tail[j] for j in np.linspace(0, len(tail) - 1, min(recipe.eval_frames, len(tail))).round().astype(int)]
+        frames_ref = np.stack([ts.ref.crop(src.frames[i], OUT_SIZE) for i in pick])
+        lm_eval = ts.ref.to_reference(track_lm[pick]).astype(np.float32)
+        curve_n = min(8, len(pick))
+        sub = np.linspace(0, len(pick) - 1, curve_n).round().astype(int)
+        held_out = (frames_ref[sub], lm_eval[sub])
     em.progress("train", trainer.step, recipe.steps, trainer.loss_ema)
-    trainer.run(on_step, on_preview)
+    trainer.run(on_step, on_preview, held_out=held_out)
+    if trainer.curve:
+        log("train: held-out SSIM by step: " + ", ".join(f"{st}:{q}" for st, _, q in trainer.curve))
 
     # ---- export -----------------------------------------------------------------------------
     em.progress("export", 0, 2)
@@ -178,12 +190,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     em.progress("evaluate", 0, 4)
     side = int(round(ts.ref.side))
     neutral_px = ts.ref.from_reference(ts.neutral)
-    tail = [i for i in range(train_frames, n) if track_valid[i]] if src.kind == "clip" else []
     k = recipe.eval_frames
     if tail:
-        pick = [tail[j] for j in np.linspace(0, len(tail) - 1, min(k, len(tail))).round().astype(int)]
-        frames_ref = np.stack([ts.ref.crop(src.frames[i], OUT_SIZE) for i in pick])
-        lm_eval = ts.ref.to_reference(track_lm[pick]).astype(np.float32)
         teacher = TeacherRenderer.create(ts.ref.crop(src.frames[ts.neutral_frame], min(side, 512)), ts.neutral,
                                          config=TeacherConfig(out_size=OUT_SIZE))
         t_frames = np.stack([teacher.render(lm) for lm in lm_eval])
@@ -230,6 +238,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
                                 "losses": "region-weighted L1 + SSIM (eyes/mouth x4), LSGAN PatchGAN late",
                                 "degradations": "blur, noise, JPEG, down-up on the source (p_degrade)",
                                 "optimisation_s": round(trainer.train_s, 1),
+                                "held_out_ssim_curve": [list(c) for c in trainer.curve],
                                 "reference_square": ts.ref.as_dict(), "neutral_frame": ts.neutral_frame,
                                 "rotation": src.rotation}},
         "gates": gates,

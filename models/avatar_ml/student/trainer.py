@@ -77,6 +77,7 @@ class Trainer:
         self.teacher_idx = np.nonzero(~ts.is_real)[0]
         self.landmarks = torch.from_numpy(ts.landmarks)
         self.loss_ema: float | None = None
+        self.curve: list[tuple[int, float, float]] = []  # (step, optimisation s, held-out SSIM)
 
     @property
     def ckpt_path(self) -> Path:
@@ -87,7 +88,7 @@ class Trainer:
         torch.save({"net": self.net.state_dict(), "disc": self.disc.state_dict(), "opt": self.opt.state_dict(),
                     "opt_d": self.opt_d.state_dict(), "step": self.step, "train_s": self.train_s,
                     "rng": self.rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-                    "loss_ema": self.loss_ema}, tmp)
+                    "loss_ema": self.loss_ema, "curve": self.curve}, tmp)
         tmp.replace(self.ckpt_path)
 
     def load(self) -> bool:
@@ -99,6 +100,7 @@ class Trainer:
         self.opt.load_state_dict(ck["opt"])
         self.opt_d.load_state_dict(ck["opt_d"])
         self.step, self.train_s, self.loss_ema = int(ck["step"]), float(ck["train_s"]), ck["loss_ema"]
+        self.curve = [tuple(c) for c in ck.get("curve", [])]
         self.rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         return True
@@ -165,8 +167,22 @@ class Trainer:
         tiles = [np.concatenate([self.ts.targets[i], o], axis=1) for i, o in zip(picks, out)]
         return np.concatenate(tiles, axis=1)
 
+    @torch.no_grad()
+    def held_out_ssim(self, frames: np.ndarray, landmarks: np.ndarray) -> float:
+        """Mean SSIM (the harness's metric) of the student on held-out (frames (N,256,256,3), landmarks (N,478,3))."""
+        from ..eval.metrics import ssim
+
+        self.net.eval()
+        feat, rgb = self.net.appearance(self.source)
+        out = self.net.render(torch.as_tensor(landmarks), feat, rgb).clamp(0, 1).mul(255).round().byte().numpy()
+        self.net.train()
+        return float(np.mean([ssim(o, f) for o, f in zip(out, frames)]))
+
     def run(self, on_step: Callable[[int, int, float], None], on_preview: Callable[[int, np.ndarray], None],
-            should_stop: Callable[[], bool] = lambda: False) -> None:
+            should_stop: Callable[[], bool] = lambda: False,
+            held_out: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Trains to `recipe.steps`. With `held_out` (frames, landmarks), the held-out SSIM is measured at
+        every preview and at the end, appended to `self.curve` as (step, optimisation seconds, ssim)."""
         r = self.recipe
         self.net.train()
         last_ckpt = time.perf_counter()
@@ -176,6 +192,8 @@ class Trainer:
             self.step += 1
             self.train_s += time.perf_counter() - t0
             on_step(self.step, r.steps, float(self.loss_ema))
+            if held_out is not None and (self.step % r.preview_every == 0 or self.step == r.steps):
+                self.curve.append((self.step, round(self.train_s, 1), round(self.held_out_ssim(*held_out), 4)))
             if self.step % r.preview_every == 0 and self.step < r.steps:
                 on_preview(self.step, self.preview())
             if self.step % r.checkpoint_every == 0 or time.perf_counter() - last_ckpt > 60:
