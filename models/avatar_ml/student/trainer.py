@@ -24,7 +24,7 @@ from .network import StudentNet
 
 @dataclass(frozen=True)
 class Recipe:
-    steps: int = 1500
+    steps: int = 600
     batch: int = 4
     lr: float = 2e-3
     lr_min: float = 1e-4
@@ -48,7 +48,7 @@ PRESETS: dict[str, Recipe] = {
     # a rough student in ~1-2 minutes (and the protocol tests' tiny real run with --steps 20)
     "fast": Recipe(steps=300, batch=2, teacher_frames=24, gan_from=None, checkpoint_every=50, preview_every=100,
                    eval_frames=8),
-    # the onboarding default: about 10 minutes of one loaded core
+    # the onboarding default: ~10-15 minutes of one core of the shared (loaded) 2-core machine
     "default": Recipe(),
 }
 
