@@ -200,7 +200,10 @@ class Harness:
         for name in names:
             mspec = spec if name == spec.name else resolve_model(name)
             if o.train_fraction is not None and name == spec.name:
-                mspec, train_info = self._train_student(spec, start, t_all)
+                if o.model.startswith("student:"):  # already trained (e.g. from a portrait): scored on the same frames
+                    train_info = self._trained_student_info(Path(o.model.split(":", 1)[1]))
+                else:
+                    mspec, train_info = self._train_student(spec, start, t_all)
             metrics, crops = self._evaluate(mspec, source, source_lm, ctx, idx)
             if o.train_fraction is not None and name == spec.name:
                 metrics["train_s"] = train_info["train_s"]
@@ -334,6 +337,17 @@ class Harness:
                 "clip_frames": total, "dir": str(out), "publishable_in_train": res["publishable"],
                 "flops_per_frame": manifest["model"]["flopsPerFrame"], "params": manifest["model"]["params"]}
         return ModelSpec(spec.name, student_factory(out, threads=o.threads), spec.description), info
+
+    @staticmethod
+    def _trained_student_info(model_dir: Path) -> dict:
+        from ..student.avatar import load_manifest
+
+        m = load_manifest(model_dir)
+        return {"train_s": m["training"]["wallTimeS"], "steps": m["training"]["steps"],
+                "preset": m["training"]["recipe"].get("preset"), "source_kind": m["identity"]["sourceKind"],
+                "dir": str(model_dir), "publishable_in_train": m["gates"]["passed"],
+                "flops_per_frame": m["model"]["flopsPerFrame"], "params": m["model"]["params"],
+                "note": "trained before this run (student:<dir>); train_s is its manifest's wallTimeS"}
 
     def _degraded(self, spec: ModelSpec, source: np.ndarray, ctx: Context) -> dict:
         out: dict = {"frames_stride": self.opts.degraded_stride}

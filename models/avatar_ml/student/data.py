@@ -79,14 +79,16 @@ def track_source(source: Source, extractor, frames: int, progress: ProgressFn | 
     return extractor.track(gen(), fps=source.fps, source=str(source.path))
 
 
-def motion_drivers(exclude_sha256: str, library: Path = MOTION_LIBRARY) -> list[tuple[str, "object"]]:
-    """(name, LandmarkTrack) of the motion library's video tracks, minus the one from the source itself."""
+def motion_drivers(exclude_sha256: str, library: Path = MOTION_LIBRARY,
+                   exclude_names: tuple[str, ...] = ()) -> list[tuple[str, "object"]]:
+    """(name, LandmarkTrack) of the motion library's video tracks, minus the one from the source itself
+    (same sha256) and any named in `exclude_names` (e.g. the clip a portrait was cut from, when it is scored on it)."""
     from ..landmarks.track_io import load_track
 
     index = json.loads((library / "index.json").read_text())
     out = []
     for c in index["clips"]:
-        if c["kind"] != "video" or c["sha256"] == exclude_sha256:
+        if c["kind"] != "video" or c["sha256"] == exclude_sha256 or c["clip"] in exclude_names:
             continue
         out.append((c["clip"], load_track(library / c["file"])))
     return out
@@ -94,7 +96,8 @@ def motion_drivers(exclude_sha256: str, library: Path = MOTION_LIBRARY) -> list[
 
 def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, ref: ReferenceSquare,
                     count: int, progress: ProgressFn | None = None, seed: int = 0,
-                    exclude_sha256: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                    exclude_sha256: str | None = None,
+                    exclude_names: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """`count` teacher frames (256x256 uint8, reference square) over the retargeted motion library,
     with their driving landmarks (reference coordinates). `neutral_px`: (478,3) in source-frame coordinates."""
     from ..landmarks.retarget import retarget
@@ -104,7 +107,7 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
     crop = ref.crop(source.frames[neutral_frame], min(side, 512))
     neutral_ref = ref.to_reference(neutral_px)
     teacher = TeacherRenderer.create(crop, neutral_ref, config=TeacherConfig(out_size=OUT_SIZE))
-    drivers = motion_drivers(exclude_sha256 or source.sha256)
+    drivers = motion_drivers(exclude_sha256 or source.sha256, exclude_names=exclude_names)
     rng = np.random.default_rng(seed)
     per = int(np.ceil(count / max(len(drivers), 1)))
     lms = []
@@ -129,7 +132,8 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
 
 
 def build_training_set(source: Source, extractor, train_frames: int, teacher_count: int,
-                       progress: ProgressFn | None = None, track=None) -> TrainingSet:
+                       progress: ProgressFn | None = None, track=None,
+                       exclude_motion: tuple[str, ...] = ()) -> TrainingSet:
     """Everything `train` fits on. `train_frames`: how many leading clip frames are training data."""
     if track is None:
         track = track_source(source, extractor, train_frames if source.kind == "clip" else 1, progress)
@@ -143,7 +147,8 @@ def build_training_set(source: Source, extractor, train_frames: int, teacher_cou
     ref = reference_square(neutral_px, source.width, source.height)
     neutral = ref.to_reference(neutral_px)
     source_rgb = ref.crop(source.frames[neutral_frame], OUT_SIZE)
-    t_frames, t_lm, names = teacher_renders(source, neutral_frame, neutral_px, ref, teacher_count, progress)
+    t_frames, t_lm, names = teacher_renders(source, neutral_frame, neutral_px, ref, teacher_count, progress,
+                                            exclude_names=exclude_motion)
     if source.kind == "clip":
         r_idx = valid[valid < train_frames]
         r_frames = np.stack([ref.crop(source.frames[i], OUT_SIZE) for i in r_idx])

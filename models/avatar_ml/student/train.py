@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train-fraction", type=float, default=DEFAULT_TRAIN_FRACTION,
                    help="clips: leading share of the frames used for training; the rest scores the gates")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--exclude-motion", action="append", default=[], metavar="CLIP",
+                   help="leave this motion-library clip (e.g. d10.mp4) out of the teacher renders (repeatable); "
+                        "the source's own clip is always left out")
     a = p.parse_args(argv)
     if a.steps is not None and a.steps < 1:
         p.error("--steps must be >= 1")
@@ -105,7 +108,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     n = len(src.frames)
     train_frames = max(1, int(round(a.train_fraction * n))) if src.kind == "clip" else 1
     key = {"source_sha256": src.sha256, "preset": a.preset, "recipe": recipe.as_dict(),
-           "train_fraction": a.train_fraction if src.kind == "clip" else 1.0, "frames_read": n}
+           "train_fraction": a.train_fraction if src.kind == "clip" else 1.0, "frames_read": n,
+           "exclude_motion": sorted(a.exclude_motion)}
     out.mkdir(parents=True, exist_ok=True)
     if a.resume and (work / "recipe.json").is_file():
         old = json.loads((work / "recipe.json").read_text())
@@ -134,7 +138,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         prog = lambda stage, i, total: em.progress(stage, i, total)  # noqa: E731
         track = track_source(src, extractor, n if src.kind == "clip" else 1, prog)
         em.progress("landmarks", 1, 1)
-        ts = build_training_set(src, extractor, train_frames, recipe.teacher_frames, prog, track=track)
+        ts = build_training_set(src, extractor, train_frames, recipe.teacher_frames, prog, track=track,
+                                exclude_motion=tuple(a.exclude_motion))
         track_lm, track_valid = track.landmarks, track.valid
         np.savez(work / "track.tmp.npz", landmarks=track_lm, valid=track_valid)
         os.replace(work / "track.tmp.npz", track_path)
@@ -199,7 +204,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
                         f"sampled), reference square {side}px at {OUT_SIZE}")
     else:
         frames_ref = None
-        t_frames, lm_eval, names = teacher_renders(src, ts.neutral_frame, neutral_px, ts.ref, k, seed=12345)
+        t_frames, lm_eval, names = teacher_renders(src, ts.neutral_frame, neutral_px, ts.ref, k, seed=12345,
+                                                   exclude_names=tuple(a.exclude_motion))
         evaluated_on = (f"{len(lm_eval)} motion-library frames ({', '.join(names)}) retargeted onto the identity, "
                         f"student vs teacher renders (no real frames held out)")
     try:
