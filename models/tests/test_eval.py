@@ -189,3 +189,58 @@ def test_contact_sheet_stacks_one_labelled_frame_per_clip(tmp_path):
     sheet = read_image(tmp_path / "contact_sheet.jpg")
     assert sheet.shape[:2] == (2 * (22 + 64), 128)  # two clips, the cross run skipped
     assert abs(int(sheet[22 + 40, 64, 0]) - 60) < 6 and abs(int(sheet[2 * 22 + 64 + 40, 64, 0]) - 180) < 6
+
+
+def test_every_metric_uses_the_same_stated_frame_set_when_the_person_leaves(tmp_path):
+    """The 'gone' case: d10 with the picture blacked out from frame 10 on. ssim and ssim_fixed_crop
+    (and every other metric) must be computed over the same 10 frames, and metrics.json must say
+    which 20 frames were excluded and why (before: ssim over 10 frames, ssim_fixed_crop over 30)."""
+    gone = tmp_path / "gone.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(MEDIA / "d10.mp4"), "-frames:v", "30", "-vf",
+                    "drawbox=enable='gte(n,10)':c=black:t=fill", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(gone)],
+                   check=True)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "avatar_ml.eval", "--model", "teacher", "--clip", str(gone), "--frames", "30",
+           "--no-degraded", "--no-video", "--size", "256", "--identity-stride", "3", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=REPO, env={"PYTHONPATH": str(REPO / "models"), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((out / "metrics.json").read_text())
+    fs = m["frame_set"]
+    assert fs["evaluated_count"] == 30 and fs["scored_count"] == 10 and fs["excluded_count"] == 20
+    assert fs["excluded"][0]["frames"] == list(range(10, 30)) and "no face" in fs["excluded"][0]["reason"]
+    for name in ("teacher", "warp2d", "static"):
+        row = m["methods"][name]
+        assert row["scored_frames"] == 10
+        scored = [i for i, v in enumerate(row["per_frame"]["ssim"]) if v is not None]
+        assert scored == list(range(10))
+        # the two crops are now judged on the same frames: close, not 0.9 vs 0.3
+        assert abs(row["ssim"] - row["ssim_fixed_crop"]) < 0.15, (name, row["ssim"], row["ssim_fixed_crop"])
+        assert row["akd_frames"] <= 10
+
+
+def test_student_60_40_protocol_trains_and_scores_every_method_on_the_held_out_frames(tmp_path):
+    clip = tmp_path / "short.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(MEDIA / "d19.mp4"), "-frames:v", "20", "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", "-crf", "16", str(clip)], check=True)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "avatar_ml.eval", "--model", "student", "--clip", str(clip), "--train-fraction", "0.6",
+           "--student-preset", "fast", "--student-steps", "10", "--size", "256", "--no-video", "--identity-stride", "4",
+           "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=REPO, env={"PYTHONPATH": str(REPO / "models"), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["frame_set"]["evaluated"] == [12, 19] and m["frame_set"]["train_frames"] == [0, 11]
+    for name in ("student", "teacher", "warp2d", "static"):
+        row = m["methods"][name]
+        for key in ("ssim", "psnr", "akd_px", "mouth_corr", "identity_distance"):
+            assert key in row, (name, key)
+        assert row["scored_frames"] == 8 and len(row["per_frame"]["ssim"]) == 8
+    st = m["methods"]["student"]
+    assert st["train_s"] > 0 and st["training"]["train_frames"] == 12 and 0.3 < st["ssim"] <= 1
+    gates = json.loads((out / "gates.json").read_text())
+    assert set(gates["metrics"]) >= {"ssim", "akd_px", "identity_distance"}
+    assert gates["metrics"]["ssim"]["threshold"] == m["methods"]["teacher"]["ssim"]
+    assert gates["passed"] == m["gates"]["passed"] and "student gates" in (out / "gate_report.txt").read_text()
+    assert (out / "student" / "manifest.json").is_file()

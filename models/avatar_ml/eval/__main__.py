@@ -26,10 +26,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--identity-stride", type=int, default=5, help="identity embedding on every Nth frame")
     p.add_argument("--no-video", action="store_true", help="skip the side-by-side mp4")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for torch/OpenCV (default 2)")
+    p.add_argument("--train-fraction", type=float,
+                   help="60/40 protocol (with --model student): train a student on this leading share of the "
+                        "clip's frames, score every method on the rest; writes gates.json / gate_report.txt")
+    p.add_argument("--student-preset", choices=["fast", "default"], default="default",
+                   help="training preset of the student in the --train-fraction protocol")
+    p.add_argument("--student-steps", type=int, help="training steps of that student (default: the preset's)")
     a = p.parse_args(argv)
     for flag in ("frames", "size", "degraded_stride", "identity_stride", "threads"):
         if getattr(a, flag) < 1:
             p.error(f"--{flag.replace('_', '-')} must be >= 1")
+    if a.train_fraction is not None and not 0.05 <= a.train_fraction < 1:
+        p.error("--train-fraction must be in [0.05, 1)")
     for path in [a.clip] + ([a.driver] if a.driver else []):
         if not path.is_file():
             p.error(f"no such file: {path}")
@@ -51,12 +59,18 @@ def main(argv: list[str] | None = None) -> int:
             model=a.model, clip=a.clip, out=a.out, driver=a.driver, source_frame=a.source_frame,
             frames=a.frames, out_size=a.size, crop=a.crop, degraded=not a.no_degraded,
             degraded_stride=a.degraded_stride, identity_stride=a.identity_stride, video=not a.no_video,
+            train_fraction=a.train_fraction, student_preset=a.student_preset, student_steps=a.student_steps,
+            threads=a.threads,
         ))
-    except (ValueError, VideoError) as e:  # bad input: a clear message, no traceback
+    except (ValueError, VideoError, RuntimeError) as e:  # bad input: a clear message, no traceback
         print(f"eval: error: {e}", file=sys.stderr)
         return 2
-    summary = {k: {m: v for m, v in row.items() if m != "per_frame" and m != "note"} for k, row in result["methods"].items()}
-    print(json.dumps({"out": str(a.out), "mode": result["mode"], "methods": summary}, indent=1))
+    drop = {"per_frame", "note", "akd_excluded_frames", "training"}
+    summary = {k: {m: v for m, v in row.items() if m not in drop} for k, row in result["methods"].items()}
+    line = {"out": str(a.out), "mode": result["mode"], "methods": summary}
+    if "gates" in result:
+        line["publishable"] = result["gates"]["passed"]
+    print(json.dumps(line, indent=1))
     return 0
 
 

@@ -44,6 +44,11 @@ class EvalOptions:
     identity_stride: int = 5
     video: bool = True
     task_path: Path | None = None
+    # 60/40 protocol: train a student on this leading share of the clip, score every method on the rest
+    train_fraction: float | None = None
+    student_preset: str = "default"
+    student_steps: int | None = None
+    threads: int = 2
 
 
 @dataclass
@@ -109,6 +114,10 @@ class Harness:
         spec = resolve_model(o.model)
         info = probe(o.clip)
         log(f"eval: model={o.model} clip={o.clip} frames<={o.frames} out={o.out}")
+        if o.train_fraction is not None:
+            from ..student.source import TRAIN_CLIP_S
+
+            o.frames = int(np.ceil(TRAIN_CLIP_S * info.fps))  # what the student's training reads
         clip_frames = read_frames(o.clip, max(o.frames, o.source_frame + 1))
         if clip_frames.shape[1] != clip_frames.shape[2]:
             raise ValueError(f"{o.clip}: frames must be square, got {clip_frames.shape[2]}x{clip_frames.shape[1]}")
@@ -173,16 +182,45 @@ class Harness:
         result["valid_frames"] = int(ctx.valid.sum())
         result["crop"]["side_px"] = round(float(ctx.boxes.side), 1)
 
-        columns = [first_col]
-        names = [spec.name] + [b for b in BASELINES if b != spec.name]
+        t_all = len(ctx.driving)
+        start = 0
+        if o.train_fraction is not None:
+            if o.driver is not None:
+                raise ValueError("--train-fraction is a self-reenactment protocol; it cannot be combined with --driver")
+            start = max(1, int(round(o.train_fraction * t_all)))
+            if start >= t_all:
+                raise ValueError(f"--train-fraction {o.train_fraction} leaves no frames to score in {t_all}")
+        idx = np.arange(start, t_all)
+        result["frame_set"] = frame_set(idx, ctx.valid, start, o.train_fraction)
+        if start and result["mode"] == "self":  # the identity floor over the same frames
+            result["methods"]["real"] = self._real_row(frames[start:], track.landmarks[start:], valid[start:], src_emb)
+        columns = [(first_col[0], first_col[1][start:])]
+        refs = (("teacher",) if o.train_fraction is not None else ()) + BASELINES  # the 60/40 protocol adds the teacher
+        names = [spec.name] + [b for b in refs if b != spec.name]
         for name in names:
             mspec = spec if name == spec.name else resolve_model(name)
-            metrics, crops = self._evaluate(mspec, source, source_lm, ctx, np.arange(len(ctx.driving)))
+            if o.train_fraction is not None and name == spec.name:
+                if o.model.startswith("student:"):  # already trained (e.g. from a portrait): scored on the same frames
+                    train_info = self._trained_student_info(Path(o.model.split(":", 1)[1]))
+                else:
+                    mspec, train_info = self._train_student(spec, start, t_all)
+            metrics, crops = self._evaluate(mspec, source, source_lm, ctx, idx)
+            if o.train_fraction is not None and name == spec.name:
+                metrics["train_s"] = train_info["train_s"]
+                metrics["training"] = train_info
             result["methods"][name] = metrics
             columns.append((name, crops))
-        if o.degraded:
+        if o.degraded and o.train_fraction is None:
             result["degraded_source"] = self._degraded(spec, source, ctx)
+        elif o.degraded:
+            result["degraded_source"] = {"skipped": "60/40 protocol: a degraded source would need its own student "
+                                                    "training run per degradation; not run"}
         result["targets"] = self._targets(result, spec.name)
+        if o.train_fraction is not None:
+            from .gates import harness_gates, write_gate_report
+
+            result["gates"] = harness_gates(result, spec.name)
+            write_gate_report(o.out, result["gates"])
         if o.video:
             video = o.out / "side_by_side.mp4"
             log(f"eval: writing {video}")
@@ -242,6 +280,9 @@ class Harness:
         gen = np.stack(gen)
         crops = [apply_crop(f, ctx.boxes, t) for f, t in zip(gen, idx)]
         m: dict = {"s_per_frame": _r(render_s / len(idx)), "onboard_s": _r(onboard_s, 3)}
+        # Every metric is computed over the same frame set: the evaluated frames whose reference is
+        # valid (metrics.json `frame_set` lists the excluded ones and why). AKD and mouth correlation
+        # additionally need the generated face re-detected: `akd_frames` says on how many of them.
         valid = ctx.valid[idx]
         if ctx.real_crops is not None:
             ss = [ssim(c, ctx.real_crops[t]) if v else np.nan for c, t, v in zip(crops, idx, valid)]
@@ -249,8 +290,11 @@ class Harness:
             fixed = [apply_crop(f, ctx.fixed_boxes, t) for f, t in zip(gen, idx)]
             m["ssim"] = _r(_nanmean(ss))
             m["psnr"] = _r(_nanmean(ps), 3)
-            m["ssim_fixed_crop"] = _r(_nanmean([ssim(c, ctx.real_fixed_crops[t]) for c, t in zip(fixed, idx)]))
-            m["psnr_fixed_crop"] = _r(_nanmean([psnr(c, ctx.real_fixed_crops[t]) for c, t in zip(fixed, idx)]), 3)
+            m["ssim_fixed_crop"] = _r(_nanmean([ssim(c, ctx.real_fixed_crops[t]) if v else np.nan
+                                                for c, t, v in zip(fixed, idx, valid)]))
+            m["psnr_fixed_crop"] = _r(_nanmean([psnr(c, ctx.real_fixed_crops[t]) if v else np.nan
+                                                for c, t, v in zip(fixed, idx, valid)]), 3)
+            m["scored_frames"] = int(valid.sum())
         log(f"  [{label}] re-detecting landmarks on {len(gen)} generated frames")
         step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
         gtrack = self.extractor.track(gen, fps=ctx.fps / step)
@@ -262,7 +306,9 @@ class Harness:
                if both[i] else np.nan for i, t in enumerate(idx)]
         m["akd_px"] = _r(_nanmean(akd), 3)
         m["mouth_corr"] = _r(mouth_corr(gtrack.landmarks[both], ctx.ref_landmarks[idx][both])) if both.sum() >= 3 else None
-        ident, _ = self._identity(gen, gtrack.landmarks, gtrack.valid, ctx.source_embedding)
+        m["akd_frames"] = int(both.sum())
+        m["akd_excluded_frames"] = [int(t) for t in idx[valid & ~gtrack.valid]]  # generated face not found
+        ident, _ = self._identity(gen, gtrack.landmarks, gtrack.valid & valid, ctx.source_embedding)
         m["identity_distance"] = _r(ident)
         if ctx.real_crops is not None:
             m["per_frame"] = {"ssim": [_r(x) for x in ss], "psnr": [_r(x, 2) for x in ps], "akd_px": [_r(x, 3) for x in akd]}
@@ -270,6 +316,38 @@ class Harness:
             m["per_frame"] = {"akd_px": [_r(x, 3) for x in akd]}
         log(f"  [{label}] " + ", ".join(f"{k}={v}" for k, v in m.items() if k != "per_frame"))
         return m, crops
+
+    def _train_student(self, spec: ModelSpec, train_frames: int, total: int) -> tuple[ModelSpec, dict]:
+        """60/40 protocol: trains a student on the clip's first `train_frames` frames (the training CLI,
+        in a subprocess, exactly as onboarding runs it) and returns a spec that loads it."""
+        from ..student.avatar import student_factory
+        from ..student.run import run_training
+
+        o = self.opts
+        out = o.out / "student"
+        log(f"eval: training a student on frames 0..{train_frames - 1} of {o.clip.name} -> {out}")
+        res = run_training(o.clip, out, train_fraction=o.train_fraction, preset=o.student_preset,
+                           steps=o.student_steps, threads=1, on_line=lambda line: log(f"  [student train] {line}"))
+        manifest = res["manifest"]
+        recipe = manifest["training"]["recipe"]
+        if recipe.get("train_frames") != train_frames:
+            raise ValueError(f"student trained on {recipe.get('train_frames')} frames, the harness split is {train_frames}")
+        info = {"train_s": round(res["wall_s"], 1), "steps": manifest["training"]["steps"],
+                "preset": recipe.get("preset"), "train_frames": train_frames, "scored_from_frame": train_frames,
+                "clip_frames": total, "dir": str(out), "publishable_in_train": res["publishable"],
+                "flops_per_frame": manifest["model"]["flopsPerFrame"], "params": manifest["model"]["params"]}
+        return ModelSpec(spec.name, student_factory(out, threads=o.threads), spec.description), info
+
+    @staticmethod
+    def _trained_student_info(model_dir: Path) -> dict:
+        from ..student.avatar import load_manifest
+
+        m = load_manifest(model_dir)
+        return {"train_s": m["training"]["wallTimeS"], "steps": m["training"]["steps"],
+                "preset": m["training"]["recipe"].get("preset"), "source_kind": m["identity"]["sourceKind"],
+                "dir": str(model_dir), "publishable_in_train": m["gates"]["passed"],
+                "flops_per_frame": m["model"]["flopsPerFrame"], "params": m["model"]["params"],
+                "note": "trained before this run (student:<dir>); train_s is its manifest's wallTimeS"}
 
     def _degraded(self, spec: ModelSpec, source: np.ndarray, ctx: Context) -> dict:
         out: dict = {"frames_stride": self.opts.degraded_stride}
@@ -306,6 +384,22 @@ class Harness:
         check("identity_distance", ident, ident is not None and ident <= TARGETS["identity_distance"])
         check("s_per_frame", m.get("s_per_frame"), (m.get("s_per_frame") or 1e9) <= TARGETS["s_per_frame"])
         return checks
+
+
+def frame_set(idx: np.ndarray, valid: np.ndarray, start: int, train_fraction: float | None) -> dict:
+    """The frames every metric of the run is computed over, and the excluded ones with the reason."""
+    bad = [int(t) for t in idx if not valid[t]]
+    fs = {"evaluated": [int(idx[0]), int(idx[-1])] if len(idx) else [], "evaluated_count": int(len(idx)),
+          "scored_count": int(len(idx) - len(bad)), "excluded_count": len(bad),
+          "excluded": ([{"frames": bad, "reason": "no face found in the real frame (no reference landmarks to "
+                                                  "crop and compare against)"}] if bad else []),
+          "note": "ssim, psnr, the fixed-crop scores and identity_distance use exactly the scored frames; "
+                  "akd_px and mouth_corr use the scored frames where the generated face was re-detected "
+                  "(per method: akd_frames, akd_excluded_frames)"}
+    if train_fraction is not None:
+        fs["train_frames"] = [0, start - 1]
+        fs["protocol"] = f"train on the first {train_fraction:.0%} of frames, score the rest"
+    return fs
 
 
 def evaluate(opts: EvalOptions) -> dict:

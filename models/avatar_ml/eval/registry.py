@@ -63,10 +63,25 @@ register_model("static", _static, "baseline: the source frame, unmoved")
 BASELINES = ("warp2d", "static")
 
 
+def _student_needs_training(source_rgb: np.ndarray, source_landmarks: np.ndarray, out_size: int) -> Avatar:
+    raise ValueError("--model student trains a student first: give --train-fraction (e.g. 0.6), "
+                     "or --model student:<dir> for one already trained")
+
+
+register_model("student", _student_needs_training,
+               "Student: per-identity ONNX network distilled from the teacher and the clip's own frames (avatar_ml.student)")
+
+
 def resolve_model(name: str) -> ModelSpec:
-    """A registered name, or `package.module:factory` for a model defined elsewhere."""
+    """A registered name, `student:<dir>` for a trained student, or `package.module:factory`."""
     if name in MODELS:
         return MODELS[name]
+    if name.startswith("student:"):
+        from pathlib import Path
+
+        from ..student.avatar import student_factory
+
+        return ModelSpec("student", student_factory(Path(name.split(":", 1)[1])), f"student from {name.split(':', 1)[1]}")
     if ":" in name:
         module, attr = name.split(":", 1)
         try:

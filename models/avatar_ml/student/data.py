@@ -1,0 +1,185 @@
+"""The student's training set for one identity, all in its reference square at 256x256.
+
+- **Real frames** (clip sources): the clip's frames in the training range with their VIDEO-mode
+  landmarks (the browser's tracker), self-supervised reconstruction targets.
+- **Teacher renders**: the motion library's clips (`models/motion_library`, minus the source clip
+  itself, so a held-out range never leaks its motion) retargeted onto the identity's neutral
+  landmarks and rendered by the teacher; poses and expressions the source never shows.
+- The **source image**: the reference crop of the neutral frame (frame 0 of a clip, the portrait),
+  from which the appearance is encoded (degraded now and then during training, see `degrade`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from .network import OUT_SIZE
+from .reference import ReferenceSquare, reference_square
+from .source import Source
+
+MOTION_LIBRARY = Path(__file__).resolve().parents[2] / "motion_library"
+
+ProgressFn = Callable[[str, int, int], None]  # (stage, step, total)
+
+
+@dataclass
+class TrainingSet:
+    ref: ReferenceSquare
+    neutral: np.ndarray  # (478,3) normalised to the reference square
+    neutral_frame: int
+    source_rgb: np.ndarray  # (256,256,3) uint8, reference crop of the neutral frame
+    targets: np.ndarray  # (N,256,256,3) uint8
+    landmarks: np.ndarray  # (N,478,3) float32, reference-square coordinates
+    is_real: np.ndarray  # (N,) bool
+    real_frame_index: np.ndarray  # (N,) clip frame index of real targets, -1 for teacher renders
+    teacher_drivers: list[str]
+    matte: str = "grabcut"
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, neutral=self.neutral, neutral_frame=self.neutral_frame, source_rgb=self.source_rgb,
+                 targets=self.targets, landmarks=self.landmarks, is_real=self.is_real,
+                 real_frame_index=self.real_frame_index, ref=json.dumps(self.ref.as_dict()),
+                 drivers=json.dumps(self.teacher_drivers), matte=self.matte)
+        tmp.replace(path)
+
+    @staticmethod
+    def load(path: Path) -> "TrainingSet":
+        z = np.load(path)
+        return TrainingSet(ReferenceSquare.from_dict(json.loads(str(z["ref"]))), z["neutral"], int(z["neutral_frame"]),
+                           z["source_rgb"], z["targets"], z["landmarks"], z["is_real"], z["real_frame_index"],
+                           json.loads(str(z["drivers"])), str(z["matte"]))
+
+
+def track_source(source: Source, extractor, frames: int, progress: ProgressFn | None = None):
+    """VIDEO-mode landmarks (browser-identical) of the first `frames` frames, in source-frame coordinates."""
+    done = [0]
+
+    def gen():
+        for i in range(frames):
+            yield source.frames[i]
+            done[0] += 1
+            if progress and (done[0] % 10 == 0 or done[0] == frames):
+                progress("landmarks", done[0], frames)
+
+    if source.kind == "portrait":
+        face = extractor.detect(source.frames[0])
+        from ..landmarks.track_io import LandmarkTrack
+
+        ok = face is not None
+        lm = face.landmarks[None] if ok else np.full((1, 478, 3), np.nan, np.float32)
+        tr = face.transform[None] if ok else np.full((1, 4, 4), np.nan, np.float32)
+        return LandmarkTrack(lm, tr, np.array([ok]), 25.0, source.width, source.height, str(source.path))
+    return extractor.track(gen(), fps=source.fps, source=str(source.path))
+
+
+def motion_drivers(exclude_sha256: str, library: Path = MOTION_LIBRARY,
+                   exclude_names: tuple[str, ...] = ()) -> list[tuple[str, "object"]]:
+    """(name, LandmarkTrack) of the motion library's video tracks, minus the one from the source itself
+    (same sha256) and any named in `exclude_names` (e.g. the clip a portrait was cut from, when it is scored on it)."""
+    from ..landmarks.track_io import load_track
+
+    index = json.loads((library / "index.json").read_text())
+    out = []
+    for c in index["clips"]:
+        if c["kind"] != "video" or c["sha256"] == exclude_sha256 or c["clip"] in exclude_names:
+            continue
+        out.append((c["clip"], load_track(library / c["file"])))
+    return out
+
+
+def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, ref: ReferenceSquare,
+                    count: int, progress: ProgressFn | None = None, seed: int = 0,
+                    exclude_sha256: str | None = None,
+                    exclude_names: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """`count` teacher frames (256x256 uint8, reference square) over the retargeted motion library,
+    with their driving landmarks (reference coordinates). `neutral_px`: (478,3) in source-frame coordinates."""
+    from ..landmarks.retarget import retarget
+    from ..teacher import TeacherConfig, TeacherRenderer
+
+    side = int(round(ref.side))
+    crop = ref.crop(source.frames[neutral_frame], min(side, 512))
+    neutral_ref = ref.to_reference(neutral_px)
+    teacher = TeacherRenderer.create(crop, neutral_ref, config=TeacherConfig(out_size=OUT_SIZE))
+    drivers = motion_drivers(exclude_sha256 or source.sha256, exclude_names=exclude_names)
+    rng = np.random.default_rng(seed)
+    per = int(np.ceil(count / max(len(drivers), 1)))
+    lms = []
+    names = []
+    for name, track in drivers:
+        valid = np.nonzero(track.valid)[0]
+        if len(valid) == 0:
+            continue
+        rt = retarget(track, int(valid[0]), neutral_px, (source.width, source.height))
+        ok = np.nonzero(rt.valid & np.all(np.isfinite(rt.landmarks), axis=(1, 2)))[0]
+        pick = np.sort(rng.choice(ok, size=min(per, len(ok)), replace=False))
+        lms.append(ref.to_reference(rt.landmarks[pick]))
+        names.append(name)
+    lm = np.concatenate(lms)[:count] if lms else np.zeros((0, 478, 3), np.float32)
+    # portraits have no real frames: the identity pose itself is the one real target
+    frames = np.zeros((len(lm), OUT_SIZE, OUT_SIZE, 3), np.uint8)
+    for i in range(len(lm)):
+        frames[i] = teacher.render(lm[i])
+        if progress and ((i + 1) % 10 == 0 or i + 1 == len(lm)):
+            progress("teacher", i + 1, len(lm))
+    return frames, lm.astype(np.float32), names
+
+
+def build_training_set(source: Source, extractor, train_frames: int, teacher_count: int,
+                       progress: ProgressFn | None = None, track=None,
+                       exclude_motion: tuple[str, ...] = ()) -> TrainingSet:
+    """Everything `train` fits on. `train_frames`: how many leading clip frames are training data."""
+    if track is None:
+        track = track_source(source, extractor, train_frames if source.kind == "clip" else 1, progress)
+    valid = np.nonzero(track.valid)[0]
+    if len(valid) == 0:
+        from .source import SourceError
+
+        raise SourceError("NO_FACE", f"No face could be tracked in {source.path.name}.")
+    neutral_frame = int(valid[0])
+    neutral_px = track.landmarks[neutral_frame]
+    ref = reference_square(neutral_px, source.width, source.height)
+    neutral = ref.to_reference(neutral_px)
+    source_rgb = ref.crop(source.frames[neutral_frame], OUT_SIZE)
+    t_frames, t_lm, names = teacher_renders(source, neutral_frame, neutral_px, ref, teacher_count, progress,
+                                            exclude_names=exclude_motion)
+    if source.kind == "clip":
+        r_idx = valid[valid < train_frames]
+        r_frames = np.stack([ref.crop(source.frames[i], OUT_SIZE) for i in r_idx])
+        r_lm = ref.to_reference(track.landmarks[r_idx])
+    else:
+        r_idx = np.array([0])
+        r_frames = source_rgb[None]
+        r_lm = neutral[None]
+    targets = np.concatenate([r_frames, t_frames])
+    landmarks = np.concatenate([r_lm, t_lm]).astype(np.float32)
+    is_real = np.concatenate([np.ones(len(r_frames), bool), np.zeros(len(t_frames), bool)])
+    real_idx = np.concatenate([r_idx, -np.ones(len(t_frames), int)])
+    return TrainingSet(ref, neutral.astype(np.float32), neutral_frame, source_rgb, targets, landmarks, is_real,
+                       real_idx, names)
+
+
+def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """SSR-style source degradation: one or two of blur, noise, JPEG, down-up scaling (uint8 RGB)."""
+    out = rgb
+    ops = rng.choice(4, size=rng.integers(1, 3), replace=False)
+    for op in ops:
+        if op == 0:
+            out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.6, 2.0)))
+        elif op == 1:
+            out = np.clip(out + rng.normal(0, rng.uniform(2, 8), out.shape), 0, 255).astype(np.uint8)
+        elif op == 2:
+            ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 60))])
+            out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        else:
+            f = float(rng.uniform(2, 4))
+            s = max(int(OUT_SIZE / f), 8)
+            out = cv2.resize(cv2.resize(out, (s, s), interpolation=cv2.INTER_AREA), (OUT_SIZE, OUT_SIZE),
+                             interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(out)

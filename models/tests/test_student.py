@@ -1,0 +1,234 @@
+"""Student: network shapes and FLOPs budget, export parity, the training CLI's protocol (parsed by the
+shared zod schemas in Node), bad-input refusals, resume after a kill, and the harness's student path.
+
+The CLI tests run REAL tiny trainings (`--steps 20 --preset fast`, ~30 s each on a loaded 2-core box).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+MEDIA = ROOT.parent / "shared" / "media"
+if not MEDIA.is_dir():
+    MEDIA = ROOT / ".." / "shared" / "media"
+PORTRAIT = MEDIA / "s0.jpg"
+ENV = dict(os.environ, PYTHONPATH=str(ROOT / "models"), TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1")
+
+from avatar_ml.landmarks.track_io import load_track  # noqa: E402
+from avatar_ml.student.network import LANDMARKS, OUT_SIZE, StudentNet, bilinear_sample, count_flops, export_params  # noqa: E402
+
+MOTION = ROOT / "models" / "motion_library"
+
+
+def _neutral() -> np.ndarray:
+    return load_track(MOTION / "d10.npz").landmarks[0]
+
+
+def _zod(items: list[tuple[str, object]]) -> dict:
+    """Parses values with the shared zod schemas (test/tools/student/parseStudentOutputs.ts)."""
+    payload = json.dumps([{"schema": s, "value": v} for s, v in items])
+    r = subprocess.run(["npx", "--no-install", "tsx", "test/tools/student/parseStudentOutputs.ts"], input=payload,
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _train(args: list[str], timeout: float = 240) -> tuple[int, list[dict], str]:
+    r = subprocess.run([sys.executable, "-m", "avatar_ml.student.train", *args], capture_output=True, text=True,
+                       env=ENV, cwd=ROOT, timeout=timeout)
+    lines = [json.loads(x) for x in r.stdout.splitlines()]  # every stdout line must be JSON
+    return r.returncode, lines, r.stderr
+
+
+# ---- network -----------------------------------------------------------------------------------
+def test_network_shapes_budget_and_it_follows_its_input():
+    torch.manual_seed(0)
+    net = StudentNet(_neutral()).eval()
+    net.bake(torch.rand(1, 3, OUT_SIZE, OUT_SIZE))
+    track = load_track(MOTION / "d10.npz")
+    lm = torch.as_tensor(track.landmarks[[0, 200]])
+    with torch.no_grad():
+        out = net(lm)
+    assert out.shape == (2, OUT_SIZE, OUT_SIZE, 3) and out.dtype == torch.uint8
+    assert (out[0].int() - out[1].int()).abs().float().mean() > 1.0  # different motion, different frame
+    flops = count_flops(net)
+    assert 0.3e9 < flops <= 1.5e9, flops
+    assert 100_000 < export_params(net) < 5_000_000
+
+
+def test_bilinear_sample_matches_grid_sample():
+    img = torch.rand(1, 5, 16, 16)
+    pos = torch.rand(2, 100, 2) * 1.2 - 0.1  # some outside: border clamping
+    ref = torch.nn.functional.grid_sample(img.expand(2, -1, -1, -1), (pos * 2 - 1)[:, :, None, :], mode="bilinear",
+                                          padding_mode="border", align_corners=False)[..., 0].permute(0, 2, 1)
+    got = bilinear_sample(img[0].permute(1, 2, 0).reshape(-1, 5), pos, 16)
+    assert torch.allclose(got, ref, atol=1e-5)
+
+
+def test_prior_flow_is_identity_at_the_neutral_pose_and_follows_a_shift():
+    neutral = _neutral()
+    net = StudentNet(neutral)
+    with torch.no_grad():
+        pos = net.prior_flow(torch.as_tensor(neutral[None, :, :2]))
+        grid = net.grid_flow.reshape(1, 64, 64, 2)
+        assert (pos - grid).abs().max() < 1e-6
+        moved = net.prior_flow(torch.as_tensor(neutral[None, :, :2] + np.array([0.02, 0.0], np.float32)))
+    # at the nose tip (landmark 1), the backward flow points 0.02 back to the source
+    x, y = (neutral[1, :2] + [0.02, 0]) * 64
+    d = (moved - grid)[0, int(y), int(x)]
+    assert abs(float(d[0]) + 0.02) < 0.004 and abs(float(d[1])) < 0.004
+
+
+def test_export_parity_onnxruntime_vs_pytorch(tmp_path):
+    from avatar_ml.student.export import export_onnx
+
+    torch.manual_seed(1)
+    net = StudentNet(_neutral()).eval()
+    net.bake(torch.rand(1, 3, OUT_SIZE, OUT_SIZE))
+    lm = load_track(MOTION / "d10.npz").landmarks[[0, 50, 100]].astype(np.float32)
+    info = export_onnx(net, tmp_path / "s.onnx", lm)
+    assert info.path.is_file() and not (tmp_path / "s.onnx.tmp").exists()
+    assert info.opset >= 17 and len(info.sha256) == 64
+    assert info.parity_max_abs_diff <= 1.0
+    import onnx
+
+    m = onnx.load(str(info.path))
+    assert [i.name for i in m.graph.input] == ["landmarks"] and [o.name for o in m.graph.output] == ["frame"]
+
+
+# ---- source checks -----------------------------------------------------------------------------
+def _check(path: Path) -> tuple[int, dict]:
+    r = subprocess.run([sys.executable, "-m", "avatar_ml.student.check_source", "--source", str(path)],
+                       capture_output=True, text=True, env=ENV, cwd=ROOT, timeout=120)
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1, r.stdout + r.stderr
+    return r.returncode, json.loads(lines[0])
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("bad")
+    img = cv2.imread(str(PORTRAIT))
+    out = {}
+    out["noface"] = d / "noface.png"
+    cv2.imwrite(str(out["noface"]), np.tile(np.linspace(0, 255, 400, dtype=np.uint8)[None, :, None], (400, 1, 3)))
+    out["two"] = d / "two.jpg"
+    cv2.imwrite(str(out["two"]), np.concatenate([img, img], axis=1))
+    out["small"] = d / "small.jpg"
+    small = cv2.resize(img, (150, 176), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(out["small"]), small)
+    out["garbage"] = d / "garbage.jpg"
+    out["garbage"].write_bytes(os.urandom(5000))
+    # an EXIF-rotated photo: the pixels stored sideways, orientation 6 (rotate 90 deg clockwise to view)
+    from PIL import Image
+
+    out["exif"] = d / "exif.jpg"
+    sideways = Image.open(PORTRAIT).transpose(Image.Transpose.ROTATE_90)  # counter-clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    sideways.save(out["exif"], exif=exif.tobytes(), quality=95)
+    return out
+
+
+@pytest.mark.parametrize("name,code", [("noface", "NO_FACE"), ("two", "MULTIPLE_FACES"), ("small", "FACE_TOO_SMALL"),
+                                       ("garbage", "UNREADABLE_INPUT")])
+def test_check_source_refuses_bad_input(bad_inputs, name, code):
+    rc, line = _check(bad_inputs[name])
+    assert rc == 1 and line["ok"] is False and line["code"] == code and line["message"]
+    assert _zod([("sourceCheckResult", line)])["ok"]
+
+
+def test_check_source_accepts_portrait_and_uprights_an_exif_rotated_photo(bad_inputs):
+    rc, line = _check(PORTRAIT)
+    assert rc == 0 and line["ok"] and line["kind"] == "portrait" and line["rotation"] == 0
+    assert (line["width"], line["height"]) == (600, 704)
+    rc2, rot = _check(bad_inputs["exif"])
+    assert rc2 == 0 and rot["rotation"] == 90 and (rot["width"], rot["height"]) == (600, 704)
+    assert abs(rot["faceBox"]["x"] - line["faceBox"]["x"]) < 6 and abs(rot["faceBox"]["y"] - line["faceBox"]["y"]) < 6
+    assert _zod([("sourceCheckResult", line), ("sourceCheckResult", rot)])["ok"]
+
+
+def test_train_refuses_bad_input_with_one_error_line_and_leaves_no_result(bad_inputs, tmp_path):
+    rc, lines, _ = _train(["--source", str(bad_inputs["two"]), "--out", str(tmp_path / "o"), "--steps", "5", "--preset", "fast"])
+    assert rc == 1
+    assert lines[-1]["event"] == "error" and lines[-1]["code"] == "MULTIPLE_FACES"
+    assert not (tmp_path / "o" / "manifest.json").exists() and not (tmp_path / "o" / "student.onnx").exists()
+    assert _zod([("trainingEvent", x) for x in lines])["ok"]
+
+
+# ---- a real tiny training ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, list[dict], int]:
+    out = tmp_path_factory.mktemp("trained") / "s0"
+    rc, lines, err = _train(["--source", str(PORTRAIT), "--out", str(out), "--steps", "20", "--preset", "fast"])
+    assert rc == 0, err[-3000:]
+    return out, lines, rc
+
+
+def test_train_protocol_lines_parse_with_the_shared_schema(trained):
+    out, lines, _ = trained
+    assert lines[-1]["event"] == "done" and lines[-1]["manifest"] == str(out / "manifest.json")
+    stages = [x["stage"] for x in lines if x["event"] == "progress"]
+    order = ["prepare", "landmarks", "teacher", "train", "export", "evaluate"]
+    assert sorted(set(stages), key=order.index) == order and stages == sorted(stages, key=order.index)
+    overall = [x["overall"] for x in lines if x["event"] == "progress"]
+    assert overall == sorted(overall) and overall[-1] == 1.0
+    assert any(x.get("loss") is not None for x in lines if x["event"] == "progress")
+    manifest = json.loads((out / "manifest.json").read_text())
+    res = _zod([("trainingEvent", x) for x in lines] + [("studentManifest", manifest)])
+    assert res["ok"], res
+
+
+def test_trained_student_manifest_and_onnx_agree(trained):
+    import onnxruntime as ort
+
+    from avatar_ml.files import sha256_file
+
+    out, _, _ = trained
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["model"]["sha256"] == sha256_file(out / "student.onnx")
+    assert m["identity"]["sourceSha256"] == sha256_file(PORTRAIT)
+    assert m["training"]["steps"] == 20 and m["model"]["flopsPerFrame"] <= 1.5e9
+    assert m["model"]["parityMaxAbsDiff"] <= 1
+    assert not (out / ".work").exists()  # work files removed on success
+    s = ort.InferenceSession(str(out / "student.onnx"), providers=["CPUExecutionProvider"])
+    neutral = np.asarray(m["identity"]["neutralLandmarks"], np.float32).reshape(1, LANDMARKS, 3)
+    frame = s.run(["frame"], {"landmarks": neutral})[0]
+    assert frame.shape == (1, 256, 256, 3) and frame.dtype == np.uint8
+    assert 30 < frame.mean() < 230  # a picture, not a blank
+
+
+def test_killed_training_resumes_and_a_changed_recipe_is_refused(tmp_path):
+    out = tmp_path / "r"
+    args = ["--source", str(PORTRAIT), "--out", str(out), "--steps", "60", "--preset", "fast"]
+    proc = subprocess.Popen([sys.executable, "-m", "avatar_ml.student.train", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=ENV, cwd=ROOT)
+    killed_at = None
+    for raw in proc.stdout:
+        ev = json.loads(raw)
+        if ev["event"] == "progress" and ev["stage"] == "train" and ev["step"] >= 14:  # checkpoint every 12 steps
+            proc.send_signal(signal.SIGKILL)
+            killed_at = ev["step"]
+            break
+    proc.wait(timeout=60)
+    assert killed_at is not None
+    assert not (out / "manifest.json").exists() and not (out / "student.onnx").exists()
+    assert (out / ".work" / "ckpt.pt").exists()
+    rc, lines, _ = _train(args[:-4] + ["--steps", "61", "--preset", "fast", "--resume"])
+    assert rc == 1 and lines[-1]["code"] == "RESUME_MISMATCH"
+    rc, lines, err = _train(args + ["--resume"])
+    assert rc == 0, err[-2000:]
+    first_train = next(x for x in lines if x["event"] == "progress" and x["stage"] == "train")
+    assert first_train["step"] >= 12  # continued, did not start over
+    assert not any(x["stage"] == "landmarks" and x["step"] == 10 for x in lines if x["event"] == "progress")
+    assert json.loads((out / "manifest.json").read_text())["training"]["steps"] == 60
