@@ -3,7 +3,7 @@
  * thread, real ffmpeg encoders, the signalling methods as a page calls them. Motion comes from a
  * recorded track (ReplayMotionSource) instead of a browser (the e2e test covers the browser).
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -63,7 +63,76 @@ function replay(offset = 0): ReplayMotionSource {
   return source;
 }
 
+/** Live ffmpeg processes started by this test process (read from /proc). */
+function ffmpegChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && comm.startsWith('ffmpeg') && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // the process ended while we read it
+    }
+  }
+  return pids;
+}
+
+function avatarPeers(room: { peers: Map<string, { kind: string }> }): number {
+  return [...room.peers.values()].filter((p) => p.kind !== 'human').length;
+}
+
 describe('AvatarService', () => {
+  it('serialises overlapping startAvatar requests of one peer: the last one wins, one session and producer remain', async () => {
+    const { client, room } = await joined('overlap', 'Alice');
+    const answers = await Promise.all([0, 1, 2].map(() => client.raw({ method: 'startAvatar', data: { identityId: 'demo' } })));
+    const ok = answers.filter((a) => a.ok);
+    // the superseded starts are refused as cancelled; the last one is answered with the live avatar
+    expect(answers[2]!.ok).toBe(true);
+    expect(new Set(ok.map((a) => (a.ok ? (a.data as { producerId: string }).producerId : '')))).toHaveProperty('size', 1);
+    for (const a of answers) if (!a.ok) expect(a.error.message).toMatch(/cancelled/);
+    expect(server.avatars.sessions).toHaveLength(1);
+    expect(avatarPeers(room)).toBe(1);
+    const producerId = (answers[2] as { data: { producerId: string } }).data.producerId;
+    expect(server.avatars.sessions[0]!.producerId).toBe(producerId);
+    await expect.poll(() => ffmpegChildren().length, { timeout: 3000 }).toBe(server.avatars.sessions[0]!.encoderPids.length);
+    expect(server.avatars.models.size).toBe(1);
+    await client.request('stopAvatar', {});
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+    await expect.poll(() => ffmpegChildren().length, { timeout: 3000 }).toBe(0);
+  });
+
+  it('frees everything after start/stop pairs sent without waiting, and a stop right after a start stops it', async () => {
+    const { client, room } = await joined('pairs', 'Alice');
+    const requests: Promise<unknown>[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      requests.push(client.raw({ method: 'startAvatar', data: { identityId: 'demo' } }));
+      requests.push(client.raw({ method: 'stopAvatar', data: {} }));
+    }
+    const answers = (await Promise.all(requests)) as { ok: boolean }[];
+    // every stop is answered ok, and only once its avatar is gone
+    expect(answers.filter((_, i) => i % 2 === 1).every((a) => a.ok)).toBe(true);
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+    expect(server.avatars.models.size).toBe(0);
+    await expect.poll(() => ffmpegChildren().length, { timeout: 3000 }).toBe(0);
+
+    // a start whose model and producer are being built when the stop arrives
+    const started = client.raw({ method: 'startAvatar', data: { identityId: 'demo' } });
+    await client.waitFor('avatarState', (n) => n.data.state === 'starting');
+    await client.request('stopAvatar', {});
+    await started;
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+    await expect.poll(() => ffmpegChildren().length, { timeout: 3000 }).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+  });
+
   it('lists only the identities granted in the room', async () => {
     const { client } = await joined('grants', 'Alice');
     const { identities } = await client.request('listIdentities', {});
