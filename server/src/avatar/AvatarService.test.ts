@@ -80,7 +80,7 @@ function ffmpegChildren(): number[] {
   return pids;
 }
 
-function avatarPeers(room: { peers: Map<string, { kind: string }> }): number {
+function avatarPeers(room: { peers: ReadonlyMap<string, { kind: string }> }): number {
   return [...room.peers.values()].filter((p) => p.kind !== 'human').length;
 }
 
