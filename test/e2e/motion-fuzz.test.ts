@@ -58,7 +58,8 @@ describe('the live motion channel under hostile traffic', () => {
 
     beforeAll(async () => {
       // A bucket deep enough that the fuzz reaches the decoder and validators, not just the limiter.
-      server = await startTestServer({ motion: { maxPacketsPerSecond: 100_000, burstPackets: 100_000 } });
+      // Avatar mode is refused where no identity is granted: grant the demo identity in every room.
+      server = await startTestServer({ motion: { maxPacketsPerSecond: 100_000, burstPackets: 100_000 }, avatar: { roomGrants: { '*': ['demo'] } } });
     });
 
     afterAll(async () => {
@@ -116,7 +117,8 @@ describe('the live motion channel under hostile traffic', () => {
     let peer: BrowserPeer | undefined;
 
     beforeAll(async () => {
-      server = await startTestServer();
+      // Avatar mode is refused where no identity is granted: grant the demo identity in every room.
+      server = await startTestServer({ avatar: { roomGrants: { '*': ['demo'] } } });
     });
 
     afterAll(async () => {

@@ -61,7 +61,8 @@ describe('avatar mode: the live landmark uplink', () => {
 
   beforeAll(async () => {
     const fakeVideo = await clipToY4m({ clip: 'd10.mp4', width: 640, height: 480, fps: 25, seconds: 12 });
-    server = await startTestServer();
+    // Avatar mode is refused where no identity is granted: grant the demo identity in every room.
+    server = await startTestServer({ avatar: { roomGrants: { '*': ['demo'] } } });
     server.motion.on('streamopened', (stream) => {
       stream.on('frame', ({ frame }) => serverFrames.set(frame.seq, frame));
     });
