@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AvatarServer } from '../AvatarServer';
 import { startTestServer } from '../testing/startTestServer';
@@ -251,5 +252,47 @@ describe('AvatarService', () => {
     await bob.waitFor('producerClosed', (n) => n.data.producerId === session.producerId);
     expect(session.closed).toBe(true);
     expect(server.avatars.sessions).toHaveLength(0);
+  });
+});
+
+describe('AvatarService logs', () => {
+  let logged: { level: number; msg: string; err?: { stack?: string } }[];
+  let quiet: AvatarServer;
+
+  beforeAll(async () => {
+    logged = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    quiet = await startTestServer(
+      { avatar: { identities: [{ identityId: 'demo', displayName: 'Demo', studentDir: testStudentDir() }, { identityId: 'other', displayName: 'Other', studentDir: testStudentDir() }], roomGrants: { '*': ['demo'] } } },
+      { logger },
+    );
+  });
+  afterAll(async () => {
+    await quiet.close();
+  });
+
+  it('logs refusals and a driver leaving during start-up without errors or stack traces', async () => {
+    const alice = await SignallingTestClient.connect(quiet.url);
+    clients.push(alice);
+    await alice.join('logs', 'Alice');
+    await expect(alice.request('startAvatar', { identityId: 'other' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(alice.request('startAvatar', { identityId: 'nobody' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const refusals = logged.filter((r) => /avatar refused/.test(r.msg));
+    expect(refusals).toHaveLength(2);
+    for (const r of refusals) expect(r.level).toBeLessThanOrEqual(40);
+
+    const bob = await SignallingTestClient.connect(quiet.url);
+    clients.push(bob);
+    await bob.join('logs-leave', 'Bob');
+    void bob.raw({ method: 'startAvatar', data: { identityId: 'demo' } }).catch(() => undefined);
+    await bob.waitFor('avatarState', (n) => n.data.state === 'starting');
+    bob.close();
+    await expect.poll(() => logged.some((r) => /left before its avatar/.test(r.msg)), { timeout: 5000 }).toBe(true);
+    const left = logged.find((r) => /left before its avatar/.test(r.msg))!;
+    expect(left.level).toBe(40);
+    expect(quiet.avatars.sessions).toHaveLength(0);
+    // nothing at error level, and no stack trace anywhere
+    expect(logged.filter((r) => r.level >= 50).map((r) => r.msg)).toEqual([]);
+    expect(logged.filter((r) => JSON.stringify(r).includes('"stack"')).map((r) => r.msg)).toEqual([]);
   });
 });
