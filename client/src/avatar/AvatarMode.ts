@@ -49,6 +49,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
   readonly #render = new AvatarRenderPanel();
   #identities: IdentitySummaryInfo[] = [];
   #identityId: string | undefined;
+  /** Number of the latest selectIdentity call (an earlier one's refusal is stale). */
+  #selections = 0;
   #avatarState: AvatarStateData | undefined;
   #avatarStats: AvatarStats | undefined;
   readonly #unsubscribe: (() => void)[] = [];
@@ -128,9 +130,12 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
   async selectIdentity(identityId: string): Promise<void> {
     this.#identityId = identityId;
     if (this.#state !== 'on') return;
+    const selection = ++this.#selections;
     try {
       await this.#options.session.startAvatar(identityId);
     } catch (error) {
+      // A later choice superseded this one (the server cancels it): that one's state counts.
+      if (selection !== this.#selections) return;
       const failure = error instanceof Error ? error : new Error(String(error));
       this.#render.showState({ state: 'error', identityId, message: failure.message });
       this.emit('error', failure);
