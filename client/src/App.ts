@@ -13,6 +13,7 @@ import { roomPath } from './roomUrl';
 import { Banner } from './ui/Banner';
 import { CallView } from './ui/CallView';
 import { JoinScreen, type JoinChoice } from './ui/JoinScreen';
+import { otherPeopleCount } from './ui/participantText';
 import { TypedEmitter } from './util/TypedEmitter';
 
 export type AppState = 'idle' | 'joining' | 'in-call' | 'ended';
@@ -199,7 +200,7 @@ export class App extends TypedEmitter<AppEvents> {
   #refreshStatus(): void {
     const session = this.#session;
     if (!session) return;
-    const others = session.participants.size;
+    const others = otherPeopleCount(session.participants.values());
     const send = session.transportState('send');
     const recv = session.transportState('recv');
     const media = send === recv ? send : `send ${send}, receive ${recv}`;

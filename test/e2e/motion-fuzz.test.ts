@@ -27,6 +27,12 @@ async function joinInAvatarMode(browser: Browser, server: AvatarServer, roomId: 
     timeoutMs: 60_000,
     message: `no motion stream opened; page problems: ${peer.problems.join(' | ')}`,
   });
+  // This file tests the motion channel alone: stop the server's rendering once it has started
+  // (avatar mode and its motion stream stay on), leaving the CPU to the browser and the decoder.
+  const serverPeer = server.rooms.get(roomId)?.peers.get(peerId);
+  if (!serverPeer) throw new Error(`peer ${peerId} is not in room ${roomId}`);
+  await waitFor(() => server.avatars.session(serverPeer), { timeoutMs: 60_000, message: 'the avatar did not start' });
+  await server.avatars.stop(serverPeer);
   await waitFor(() => stream.stats().playedFrames > 10, { timeoutMs: 30_000, message: 'no motion played out' });
   return { peer, peerId, stream };
 }
@@ -58,7 +64,8 @@ describe('the live motion channel under hostile traffic', () => {
 
     beforeAll(async () => {
       // A bucket deep enough that the fuzz reaches the decoder and validators, not just the limiter.
-      server = await startTestServer({ motion: { maxPacketsPerSecond: 100_000, burstPackets: 100_000 } });
+      // Avatar mode is refused where no identity is granted: grant the demo identity in every room.
+      server = await startTestServer({ motion: { maxPacketsPerSecond: 100_000, burstPackets: 100_000 }, avatar: { roomGrants: { '*': ['demo'] } } });
     });
 
     afterAll(async () => {
@@ -116,7 +123,8 @@ describe('the live motion channel under hostile traffic', () => {
     let peer: BrowserPeer | undefined;
 
     beforeAll(async () => {
-      server = await startTestServer();
+      // Avatar mode is refused where no identity is granted: grant the demo identity in every room.
+      server = await startTestServer({ avatar: { roomGrants: { '*': ['demo'] } } });
     });
 
     afterAll(async () => {

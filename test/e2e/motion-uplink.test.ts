@@ -23,6 +23,18 @@ import { waitFor } from '../support/waitFor';
 const roomId = 'e2e-motion-uplink';
 
 /**
+ * Avatar mode renders the granted identity on the server; this file measures the uplink alone,
+ * so once rendering has started it is stopped (avatar mode and its motion stream stay on) and
+ * leaves the CPU to the browser.
+ */
+async function stopServerRendering(server: AvatarServer, roomId: string, peerId: string): Promise<void> {
+  const serverPeer = server.rooms.get(roomId)?.peers.get(peerId);
+  if (!serverPeer) throw new Error(`peer ${peerId} is not in room ${roomId}`);
+  await waitFor(() => server.avatars.session(serverPeer), { timeoutMs: 60_000, message: 'the avatar did not start' });
+  await server.avatars.stop(serverPeer);
+}
+
+/**
  * Per-landmark 2D error in pixels of a 256x256 face crop: the crop is the bounding square of
  * the original landmarks (in image pixels) enlarged 1.4x, per frame (`npm run bench:uplink` uses
  * the same 1.4x of the median square per clip).
@@ -61,7 +73,8 @@ describe('avatar mode: the live landmark uplink', () => {
 
   beforeAll(async () => {
     const fakeVideo = await clipToY4m({ clip: 'd10.mp4', width: 640, height: 480, fps: 25, seconds: 12 });
-    server = await startTestServer();
+    // Avatar mode is refused where no identity is granted: grant the demo identity in every room.
+    server = await startTestServer({ avatar: { roomGrants: { '*': ['demo'] } } });
     server.motion.on('streamopened', (stream) => {
       stream.on('frame', ({ frame }) => serverFrames.set(frame.seq, frame));
     });
@@ -85,6 +98,7 @@ describe('avatar mode: the live landmark uplink', () => {
   it('turns avatar mode on from the toolbar: no video leaves the browser, motion does', async () => {
     await peer.page.click('#toggle-avatar');
     await peer.page.waitForFunction(() => window.__avatar?.state === 'on', undefined, { timeout: 60_000 });
+    await stopServerRendering(server, roomId, peerId);
     // The camera producer is gone on both sides.
     expect(await peer.page.evaluate(() => window.__call?.session?.producer('camera') ?? null)).toBeNull();
     const serverPeer = server.rooms.get(roomId)?.peers.get(peerId);

@@ -9,6 +9,7 @@ import { loadMotionBasis, MotionEncoder } from '@shared/motion';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import type { AvatarStateData, AvatarStats, IdentitySummaryInfo } from '@shared/avatar/avatarProtocol';
 import { AvatarRenderPanel } from './AvatarRenderPanel';
+import { avatarModeRefusal, shouldRepublishCamera } from './avatarModeRules';
 import type { CallSession } from '../call/CallSession';
 import type { LocalMedia } from '../media/LocalMedia';
 import type { FaceTracker } from '../tracking/FaceTracker';
@@ -48,6 +49,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
   readonly #render = new AvatarRenderPanel();
   #identities: IdentitySummaryInfo[] = [];
   #identityId: string | undefined;
+  /** Number of the latest selectIdentity call (an earlier one's refusal is stale). */
+  #selections = 0;
   #avatarState: AvatarStateData | undefined;
   #avatarStats: AvatarStats | undefined;
   readonly #unsubscribe: (() => void)[] = [];
@@ -75,12 +78,13 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.#unsubscribe.push(
       options.session.on('avatarstate', (data) => {
         this.#avatarState = data;
-        this.#render.showState(data);
+        // Late news of a stopped avatar must not linger in the (cleared) panel.
+        if (this.#state === 'starting' || this.#state === 'on') this.#render.showState(data);
         this.emit('avatarstate', data);
       }),
       options.session.on('avatarstats', (stats) => {
         this.#avatarStats = stats;
-        this.#render.showStats(stats);
+        if (this.#state === 'on') this.#render.showStats(stats);
         this.emit('avatarstats', stats);
       }),
     );
@@ -126,9 +130,12 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
   async selectIdentity(identityId: string): Promise<void> {
     this.#identityId = identityId;
     if (this.#state !== 'on') return;
+    const selection = ++this.#selections;
     try {
       await this.#options.session.startAvatar(identityId);
     } catch (error) {
+      // A later choice superseded this one (the server cancels it): that one's state counts.
+      if (selection !== this.#selections) return;
       const failure = error instanceof Error ? error : new Error(String(error));
       this.#render.showState({ state: 'error', identityId, message: failure.message });
       this.emit('error', failure);
@@ -141,18 +148,37 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     else if (this.#state === 'on') await this.disable();
   }
 
-  /** Stops publishing the camera and starts the motion uplink. Rejects if tracking cannot start. */
+  /**
+   * Stops publishing the camera and starts the motion uplink. Rejects if tracking cannot start,
+   * or — before touching the camera — if no identity is granted in this room (nobody would see
+   * a face while the camera is withheld).
+   */
   async enable(): Promise<void> {
     if (this.#closed || this.#state !== 'off') return;
-    const { session, localMedia } = this.#options;
+    const { session, localMedia, view } = this.#options;
     const track = localMedia.videoTrack;
     if (!track) throw new Error('avatar mode needs a camera');
     this.#setState('starting');
+    this.#resetPanels();
+    let identities: IdentitySummaryInfo[];
     try {
-      this.#tracker ??= this.#options.createTracker();
+      identities = await session.listIdentities();
+    } catch (error) {
+      return this.#refuse(`cannot list avatar identities: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const refusal = avatarModeRefusal(identities);
+    if (refusal) return this.#refuse(refusal);
+    this.#identities = identities;
+    try {
+      if (!this.#tracker) {
+        this.#tracker = this.#options.createTracker();
+        this.#button.textContent = 'Avatar mode (loading face tracker…)';
+      }
       const tracker = await this.#tracker;
+      this.#button.textContent = 'Avatar mode';
       const encoder = new MotionEncoder(loadMotionBasis());
       // No video leaves the browser in avatar mode: close the camera producer first.
+      view.cameraWithheld = true;
       await session.unpublish('camera');
       if (this.#closed) return;
       const uplink = await MotionUplink.start({ session, track, tracker, encoder });
@@ -172,6 +198,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       await this.#startRendering();
     } catch (error) {
       this.#tracker = undefined;
+      this.#showUi(false);
       this.#setState('off');
       await this.#republishCamera();
       const failure = error instanceof Error ? error : new Error(String(error));
@@ -190,8 +217,25 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     uplink?.close();
     await this.#options.session.stopAvatar().catch((error: unknown) => console.warn('stopAvatar failed', error));
     this.#showUi(false);
+    this.#resetPanels();
     await this.#republishCamera();
     this.#setState('off');
+  }
+
+  /** Refuses avatar mode before anything changed: the camera stays published. */
+  #refuse(message: string): never {
+    this.#button.textContent = 'Avatar mode';
+    this.#setState('off');
+    this.#panel.showError(`Avatar mode is not available: ${message}`);
+    const failure = new Error(message);
+    this.emit('error', failure);
+    throw failure;
+  }
+
+  /** Clears the uplink figures and the rendering state of an earlier avatar-mode run. */
+  #resetPanels(): void {
+    this.#panel.reset();
+    this.#render.reset();
   }
 
   /** Idempotent: stops the uplink, frees the tracker and removes the controls. */
@@ -209,22 +253,18 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.removeAllListeners();
   }
 
-  /** Lists the granted identities and starts rendering the chosen (or first) one. */
+  /** Starts rendering the chosen (or first) granted identity. */
   async #startRendering(): Promise<void> {
-    try {
-      this.#identities = await this.#options.session.listIdentities();
-    } catch (error) {
-      this.#render.showState({ state: 'error', identityId: '', message: `cannot list identities: ${String(error)}` });
-      return;
-    }
     const chosen = this.#identities.find((i) => i.identityId === this.#identityId)?.identityId ?? this.#identities[0]?.identityId;
     this.#render.setIdentities(this.#identities, chosen);
     if (chosen) await this.selectIdentity(chosen).catch(() => undefined);
   }
 
   async #republishCamera(): Promise<void> {
-    const track = this.#options.localMedia.videoTrack;
-    if (this.#closed || !track || track.readyState !== 'live') return;
+    const { localMedia, view } = this.#options;
+    view.cameraWithheld = false;
+    const track = localMedia.videoTrack;
+    if (this.#closed || !track || !shouldRepublishCamera({ track, cameraOff: view.cameraOff })) return;
     try {
       await this.#options.session.publish(track, 'camera');
     } catch (error) {

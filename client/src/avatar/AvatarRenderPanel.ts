@@ -39,6 +39,13 @@ export class AvatarRenderPanel {
     if (identities.length === 0) this.showState({ state: 'error', identityId: '', message: 'No identity is granted to you in this room' });
   }
 
+  /** Clears the state and stats of an earlier avatar (the picker keeps its identities). */
+  reset(): void {
+    delete this.#state.dataset['state'];
+    this.#state.textContent = '';
+    this.#stats.textContent = '';
+  }
+
   showState(data: AvatarStateData): void {
     const text = STATE_TEXT[data.state];
     this.#state.dataset['state'] = data.state;

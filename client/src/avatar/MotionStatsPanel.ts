@@ -57,6 +57,12 @@ export class MotionStatsPanel {
     this.#server.textContent = '';
   }
 
+  /** Back to the empty panel (no figures, no error) of a run that has not started. */
+  reset(): void {
+    this.#local.textContent = '';
+    this.#server.textContent = 'server: waiting…';
+  }
+
   remove(): void {
     this.element.remove();
   }

@@ -20,6 +20,11 @@ export class CallView {
   readonly #unsubscribe: (() => void)[] = [];
   #micMuted = false;
   #cameraOff = false;
+  /**
+   * True while avatar mode keeps the camera unpublished on purpose: turning the camera on then
+   * only enables the local track (for face tracking); otherwise an unpublished camera is published.
+   */
+  cameraWithheld = false;
 
   constructor(options: { session: CallSession; localMedia: LocalMedia; onLeave: () => void }) {
     const { session, localMedia } = options;
@@ -58,6 +63,11 @@ export class CallView {
         else for (const tile of this.#tiles.values()) tile.setTransportState(state);
       }),
     );
+  }
+
+  /** The user's "Stop camera" choice. */
+  get cameraOff(): boolean {
+    return this.#cameraOff;
   }
 
   /** Tiles by peer id (the local tile excluded). */
@@ -110,7 +120,9 @@ export class CallView {
       this.#localTile.setTrackPaused('local-video', off);
     }
     try {
-      await this.#session.setPaused(source, off);
+      // The camera was left unpublished while off (e.g. after avatar mode): publish it now.
+      if (source === 'camera' && !off && !this.cameraWithheld && !this.#session.producer('camera')) await this.#session.publish(track, 'camera');
+      else await this.#session.setPaused(source, off);
     } catch (error) {
       console.warn(`cannot ${off ? 'pause' : 'resume'} ${source}`, error);
     }

@@ -4,6 +4,7 @@
  */
 import type { TransportState } from '../call/callTypes';
 import { h } from './dom';
+import { initialsOf } from './participantText';
 import { tileStateLabel } from './tileState';
 
 interface TileTrack {
@@ -130,12 +131,4 @@ export class ParticipantTile {
     this.element.dataset['state'] = label;
     this.element.dataset['hasVideo'] = String(Boolean(video) && !video?.paused);
   }
-}
-
-function initialsOf(name: string): string {
-  const parts = name.trim().split(/\s+/).filter(Boolean);
-  return parts
-    .slice(0, 2)
-    .map((part) => part[0]?.toUpperCase() ?? '')
-    .join('');
 }

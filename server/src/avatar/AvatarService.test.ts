@@ -3,11 +3,12 @@
  * thread, real ffmpeg encoders, the signalling methods as a page calls them. Motion comes from a
  * recorded track (ReplayMotionSource) instead of a browser (the e2e test covers the browser).
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AvatarServer } from '../AvatarServer';
 import { startTestServer } from '../testing/startTestServer';
@@ -63,7 +64,76 @@ function replay(offset = 0): ReplayMotionSource {
   return source;
 }
 
+/** Live ffmpeg processes started by this test process (read from /proc). */
+function ffmpegChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && comm.startsWith('ffmpeg') && state !== 'Z') pids.push(Number(entry));
+    } catch {
+      // the process ended while we read it
+    }
+  }
+  return pids;
+}
+
+function avatarPeers(room: { peers: ReadonlyMap<string, { kind: string }> }): number {
+  return [...room.peers.values()].filter((p) => p.kind !== 'human').length;
+}
+
 describe('AvatarService', () => {
+  it('serialises overlapping startAvatar requests of one peer: the last one wins, one session and producer remain', async () => {
+    const { client, room } = await joined('overlap', 'Alice');
+    const answers = await Promise.all([0, 1, 2].map(() => client.raw({ method: 'startAvatar', data: { identityId: 'demo' } })));
+    const ok = answers.filter((a) => a.ok);
+    // the superseded starts are refused as cancelled; the last one is answered with the live avatar
+    expect(answers[2]!.ok).toBe(true);
+    expect(new Set(ok.map((a) => (a.ok ? (a.data as { producerId: string }).producerId : '')))).toHaveProperty('size', 1);
+    for (const a of answers) if (!a.ok) expect(a.error.message).toMatch(/cancelled/);
+    expect(server.avatars.sessions).toHaveLength(1);
+    expect(avatarPeers(room)).toBe(1);
+    const producerId = (answers[2] as { data: { producerId: string } }).data.producerId;
+    expect(server.avatars.sessions[0]!.producerId).toBe(producerId);
+    await expect.poll(() => ffmpegChildren().length, { timeout: 3000 }).toBe(server.avatars.sessions[0]!.encoderPids.length);
+    expect(server.avatars.models.size).toBe(1);
+    await client.request('stopAvatar', {});
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+    await expect.poll(() => ffmpegChildren().length, { timeout: 3000 }).toBe(0);
+  });
+
+  it('frees everything after start/stop pairs sent without waiting, and a stop right after a start stops it', async () => {
+    const { client, room } = await joined('pairs', 'Alice');
+    const requests: Promise<unknown>[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      requests.push(client.raw({ method: 'startAvatar', data: { identityId: 'demo' } }));
+      requests.push(client.raw({ method: 'stopAvatar', data: {} }));
+    }
+    const answers = (await Promise.all(requests)) as { ok: boolean }[];
+    // every stop is answered ok, and only once its avatar is gone
+    expect(answers.filter((_, i) => i % 2 === 1).every((a) => a.ok)).toBe(true);
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+    expect(server.avatars.models.size).toBe(0);
+    await expect.poll(() => ffmpegChildren().length, { timeout: 3000 }).toBe(0);
+
+    // a start whose model and producer are being built when the stop arrives
+    const started = client.raw({ method: 'startAvatar', data: { identityId: 'demo' } });
+    await client.waitFor('avatarState', (n) => n.data.state === 'starting');
+    await client.request('stopAvatar', {});
+    await started;
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+    await expect.poll(() => ffmpegChildren().length, { timeout: 3000 }).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+  });
+
   it('lists only the identities granted in the room', async () => {
     const { client } = await joined('grants', 'Alice');
     const { identities } = await client.request('listIdentities', {});
@@ -182,5 +252,47 @@ describe('AvatarService', () => {
     await bob.waitFor('producerClosed', (n) => n.data.producerId === session.producerId);
     expect(session.closed).toBe(true);
     expect(server.avatars.sessions).toHaveLength(0);
+  });
+});
+
+describe('AvatarService logs', () => {
+  let logged: { level: number; msg: string; err?: { stack?: string } }[];
+  let quiet: AvatarServer;
+
+  beforeAll(async () => {
+    logged = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    quiet = await startTestServer(
+      { avatar: { identities: [{ identityId: 'demo', displayName: 'Demo', studentDir: testStudentDir() }, { identityId: 'other', displayName: 'Other', studentDir: testStudentDir() }], roomGrants: { '*': ['demo'] } } },
+      { logger },
+    );
+  });
+  afterAll(async () => {
+    await quiet.close();
+  });
+
+  it('logs refusals and a driver leaving during start-up without errors or stack traces', async () => {
+    const alice = await SignallingTestClient.connect(quiet.url);
+    clients.push(alice);
+    await alice.join('logs', 'Alice');
+    await expect(alice.request('startAvatar', { identityId: 'other' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(alice.request('startAvatar', { identityId: 'nobody' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const refusals = logged.filter((r) => /avatar refused/.test(r.msg));
+    expect(refusals).toHaveLength(2);
+    for (const r of refusals) expect(r.level).toBeLessThanOrEqual(40);
+
+    const bob = await SignallingTestClient.connect(quiet.url);
+    clients.push(bob);
+    await bob.join('logs-leave', 'Bob');
+    void bob.raw({ method: 'startAvatar', data: { identityId: 'demo' } }).catch(() => undefined);
+    await bob.waitFor('avatarState', (n) => n.data.state === 'starting');
+    bob.close();
+    await expect.poll(() => logged.some((r) => /left before its avatar/.test(r.msg)), { timeout: 5000 }).toBe(true);
+    const left = logged.find((r) => /left before its avatar/.test(r.msg))!;
+    expect(left.level).toBe(40);
+    expect(quiet.avatars.sessions).toHaveLength(0);
+    // nothing at error level, and no stack trace anywhere
+    expect(logged.filter((r) => r.level >= 50).map((r) => r.msg)).toEqual([]);
+    expect(logged.filter((r) => JSON.stringify(r).includes('"stack"')).map((r) => r.msg)).toEqual([]);
   });
 });

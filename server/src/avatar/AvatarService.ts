@@ -16,7 +16,8 @@ import type { Peer } from '../rooms/Peer';
 import type { Room } from '../rooms/Room';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type { AvatarConfig } from './avatarConfig';
-import { avatarStartError } from './avatarErrors';
+import { AvatarStartCancelledError, avatarStartError, PeerLeftError } from './avatarErrors';
+import { SignallingError } from '../signalling/SignallingError';
 import type { AvatarMetrics } from './AvatarMetrics';
 import { AvatarSession } from './AvatarSession';
 import type { MotionSource } from './MotionSource';
@@ -48,7 +49,10 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
   readonly #options: AvatarServiceOptions;
   readonly #log: Logger;
   readonly #sessions = new Map<Peer, AvatarSession>();
-  readonly #starting = new Map<Peer, Promise<AvatarSession>>();
+  /** Per peer: the settled-promise tail of its start/stop requests (they run one at a time). */
+  readonly #queues = new Map<Peer, Promise<void>>();
+  /** Per peer: the number of its latest start/stop request (an older start is superseded). */
+  readonly #tickets = new WeakMap<Peer, number>();
   readonly #timer: NodeJS.Timeout;
   #closed = false;
 
@@ -87,59 +91,102 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
   /**
    * Starts (or switches) the peer's avatar to `identityId`. Throws a SignallingError the page can
    * show: NOT_FOUND (unknown identity), FORBIDDEN (not granted), UNAVAILABLE (model missing,
-   * corrupted or failing to load).
+   * corrupted or failing to load; or AvatarStartCancelledError when a later startAvatar/stopAvatar
+   * of the same peer superseded this one).
+   *
+   * Per peer, start and stop requests run one at a time in arrival order and the last one wins:
+   * a start still waiting when a later request arrives is cancelled, and one in progress frees
+   * everything it built (server producer, ffmpeg, model reference) as soon as its current step
+   * ends. So a peer has at most one session and one server producer at any time.
    */
   async start(room: Room, peer: Peer, identityId: string, source?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
     if (this.#closed) throw avatarStartError(new Error('avatar service closed'), identityId);
-    const existing = this.#sessions.get(peer);
-    if (existing?.identity.identityId === identityId && !existing.closed) return existing;
-    const pending = this.#starting.get(peer);
-    if (pending) await pending.catch(() => undefined);
-    const starting = this.#start(room, peer, identityId, source);
-    this.#starting.set(peer, starting);
-    try {
-      return await starting;
-    } finally {
-      if (this.#starting.get(peer) === starting) this.#starting.delete(peer);
-    }
+    const ticket = this.#nextTicket(peer);
+    return this.#enqueue(peer, () => this.#start(room, peer, identityId, ticket, source));
   }
 
-  /** Stops the peer's avatar (its producer closes for everyone). Idempotent. */
+  /**
+   * Stops the peer's avatar (its producer closes for everyone), cancelling any start of this peer
+   * still waiting or in progress; resolves once everything is freed. Idempotent.
+   */
   async stop(peer: Peer): Promise<void> {
+    this.#nextTicket(peer);
+    await this.#enqueue(peer, () => this.#closeSession(peer));
+  }
+
+  /** Idempotent: cancels starts in progress, closes every session and model. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await Promise.all([...this.#queues.values()]);
+    await Promise.all([...this.#sessions.keys()].map((peer) => this.#closeSession(peer)));
+    await this.models.close();
+    this.removeAllListeners();
+  }
+
+  /** A new request of this peer: every earlier start of it is now superseded. */
+  #nextTicket(peer: Peer): number {
+    const ticket = (this.#tickets.get(peer) ?? 0) + 1;
+    this.#tickets.set(peer, ticket);
+    return ticket;
+  }
+
+  #superseded(peer: Peer, ticket: number): boolean {
+    return this.#closed || this.#tickets.get(peer) !== ticket;
+  }
+
+  /** Runs `operation` after every earlier request of this peer has settled. */
+  #enqueue<T>(peer: Peer, operation: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(peer) ?? Promise.resolve();
+    const result = previous.then(operation);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queues.set(peer, settled);
+    void settled.then(() => {
+      if (this.#queues.get(peer) === settled) this.#queues.delete(peer);
+    });
+    return result;
+  }
+
+  async #closeSession(peer: Peer): Promise<void> {
     const session = this.#sessions.get(peer);
     if (!session) return;
     this.#sessions.delete(peer);
     await session.close();
   }
 
-  /** Idempotent: closes every session and model. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#timer);
-    await Promise.all([...this.#starting.values()].map((p) => p.catch(() => undefined)));
-    await Promise.all([...this.#sessions.keys()].map((peer) => this.stop(peer)));
-    await this.models.close();
-    this.removeAllListeners();
-  }
-
   protected override onListenerError(event: string, error: unknown): void {
     this.#log.error({ err: error, event }, 'AvatarService listener threw');
   }
 
-  async #start(room: Room, peer: Peer, identityId: string, givenSource?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
+  async #start(room: Room, peer: Peer, identityId: string, ticket: number, givenSource?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
     const { identities, config, metrics, motion } = this.#options;
     const log = peer.log.child({ component: 'AvatarService', identityId });
+    if (this.#superseded(peer, ticket)) {
+      if (typeof givenSource !== 'function') givenSource?.close();
+      throw new AvatarStartCancelledError(identityId);
+    }
+    const existing = this.#sessions.get(peer);
+    if (existing?.identity.identityId === identityId && !existing.closed) return existing;
     peer.notify({ type: 'avatarState', data: { state: 'starting', identityId } });
-    let source: MotionSource | undefined;
+    let source: MotionSource | undefined = typeof givenSource === 'function' ? undefined : givenSource;
+    let session: AvatarSession | undefined;
+    const checkStillWanted = (): void => {
+      if (peer.closed || room.closed) throw new PeerLeftError(identityId);
+      if (this.#superseded(peer, ticket)) throw new AvatarStartCancelledError(identityId);
+    };
     try {
       const identity = await identities.resolve(this.#requester(room, peer), identityId);
-      if (peer.closed || room.closed) throw new Error('peer left before its avatar started');
+      checkStillWanted();
       // Granted: only now replace the current avatar (a refused switch leaves it running).
-      await this.stop(peer);
-      source = typeof givenSource === 'function' ? await givenSource(identity)
-        : givenSource ?? new MotionStreamSource(motion, room.id, peer.id);
-      const session = await AvatarSession.create({
+      await this.#closeSession(peer);
+      checkStillWanted();
+      source = typeof givenSource === 'function' ? await givenSource(identity) : (givenSource ?? new MotionStreamSource(motion, room.id, peer.id));
+      checkStillWanted();
+      session = await AvatarSession.create({
         room,
         peer,
         identity,
@@ -149,19 +196,24 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
         logger: log,
         bandwidthProbe: consumerBandwidthProbe(room),
       });
-      if (peer.closed || this.#closed) {
-        await session.close();
-        throw new Error('peer left before its avatar started');
-      }
+      checkStillWanted();
       this.#track(room, peer, session, source);
       log.info({ producerId: session.producerId }, 'avatar session started');
       return session;
-    } catch (error) {
+    } catch (thrown) {
+      await session?.close();
       source?.close();
+      const error = !(thrown instanceof SignallingError) && (peer.closed || room.closed) ? new PeerLeftError(identityId, thrown) : thrown;
       const refusal = avatarStartError(error, identityId);
+      if (refusal instanceof AvatarStartCancelledError) {
+        log.info('avatar start cancelled: a later request of this peer superseded it');
+        throw refusal;
+      }
       metrics.sessionStartFailures.inc({ reason: refusal.code });
-      log.warn({ err: error, code: refusal.code }, `avatar refused: ${refusal.message}`);
-      peer.notify({ type: 'avatarState', data: { state: 'error', identityId, message: refusal.message } });
+      if (refusal instanceof PeerLeftError) log.warn({ code: refusal.code }, refusal.message);
+      else if (refusal.code === 'INTERNAL') log.error({ err: error, code: refusal.code }, `avatar could not start: ${refusal.message}`);
+      else log.info({ code: refusal.code }, `avatar refused: ${refusal.message}`);
+      if (!peer.closed) peer.notify({ type: 'avatarState', data: { state: 'error', identityId, message: refusal.message } });
       throw refusal;
     }
   }
@@ -172,7 +224,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     const identityId = session.identity.identityId;
     this.#sessions.set(peer, session);
     metrics.sessions.inc();
-    const onPeerClose = (): void => void this.stop(peer);
+    const onPeerClose = (): void => void this.stop(peer).catch((err: unknown) => this.#log.error({ err }, 'closing a departed peer\'s avatar failed'));
     peer.once('close', onPeerClose);
     session.on('event', (event) => {
       metrics.observe(labels, event);

@@ -31,6 +31,7 @@ import { RecentValues } from './RecentValues';
 import { Retargeter } from './retarget/retarget';
 import { KeyframeEncoder, type KeyframeReason } from './rtp/KeyframeEncoder';
 import { RtpSender } from './rtp/RtpSender';
+import { EncoderClosedError } from './rtp/FfmpegVp8Encoder';
 import { StudentUnavailableError, type StudentModel } from './StudentModel';
 import type { StudentModelRegistry } from './StudentModelRegistry';
 
@@ -475,7 +476,10 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       } catch (error) {
         if (!this.#closed) {
           this.#drop('encoder_error', tickDueMs);
-          this.#log.warn({ err: error }, 'encoding failed');
+          // A retired encoder (switched out for a key frame) ending with frames still queued is
+          // an expected drop under load: counted, not a fault worth a stack trace.
+          if (error instanceof EncoderClosedError) this.#log.debug({ reason: error.message }, 'frame dropped: its encoder was retired');
+          else this.#log.warn({ err: error }, 'encoding failed');
         }
         return;
       }

@@ -7,6 +7,22 @@ export class IdentityRefusedError extends SignallingError {
   override readonly name = 'IdentityRefusedError';
 }
 
+/** A start superseded by a later startAvatar/stopAvatar of the same peer (last one wins). */
+export class AvatarStartCancelledError extends SignallingError {
+  override readonly name = 'AvatarStartCancelledError';
+  constructor(identityId: string) {
+    super('UNAVAILABLE', `avatar start of "${identityId}" cancelled: a later startAvatar or stopAvatar request replaced it`);
+  }
+}
+
+/** The driver (or its room) left while its avatar was starting: an expected race, not a fault. */
+export class PeerLeftError extends SignallingError {
+  override readonly name = 'PeerLeftError';
+  constructor(identityId: string, cause?: unknown) {
+    super('UNAVAILABLE', `the participant left before its avatar "${identityId}" started`, false, { cause });
+  }
+}
+
 /**
  * Maps identity and model failures to clear signalling errors: unknown identity → NOT_FOUND,
  * not granted → FORBIDDEN, unpublished or broken model → UNAVAILABLE. Never a fallback face.

@@ -1,10 +1,10 @@
 /** Starts a real AvatarServer for tests: free port, one worker, quiet logs unless TEST_LOG_LEVEL. */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AvatarServer } from '../AvatarServer';
+import { AvatarServer, type AvatarServerOptions } from '../AvatarServer';
 import { loadConfig, type ConfigInput, type PartialDeep } from '../config';
 
-export async function startTestServer(overrides: PartialDeep<ConfigInput> = {}): Promise<AvatarServer> {
+export async function startTestServer(overrides: PartialDeep<ConfigInput> = {}, options: AvatarServerOptions = {}): Promise<AvatarServer> {
   const base: PartialDeep<ConfigInput> = {
     http: { host: '127.0.0.1', port: 0 },
     mediasoup: { numWorkers: 1 },
@@ -13,7 +13,7 @@ export async function startTestServer(overrides: PartialDeep<ConfigInput> = {}):
   };
   // TEST_LOG_LEVEL goes through the config schema like LOG_LEVEL would (no cast of the raw string).
   const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL || 'silent' }, mergeOverrides(base, overrides));
-  return AvatarServer.start(config);
+  return AvatarServer.start(config, options);
 }
 
 function mergeOverrides(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
