@@ -7,7 +7,8 @@
  *
  * Measured and printed as one JSON line {"viewer_fps","mouth_corr","glass_p50_ms","glass_p95_ms",
  * "av_offset_ms", ...}:
- * - viewer_fps: B's framesDecoded rate of the avatar track over 5 s (≥ 20);
+ * - viewer_fps: B's framesDecoded rate of the avatar track over the 10 s measurement window
+ *   (target ≥ 20; asserted ≥ VIEWER_FPS_FLOOR, see there);
  * - mouth_corr: Pearson correlation between the mouth opening B's landmarker sees on each received
  *   frame and the mouth opening of the motion A sent for it (A's own pre-encode landmarks, matched
  *   through the frame's RTP timestamp → the server's frame log → A's capture time) (≥ 0.8);
@@ -158,7 +159,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     await server?.close();
   });
 
-  it('turns avatar mode on with the granted identity: calibration first, then a synthetic track B decodes at ≥ 20 fps', async () => {
+  it('turns avatar mode on with the granted identity: calibration first, then a synthetic track B decodes', async () => {
     await alice.page.click('#toggle-avatar');
     await alice.page.waitForFunction(() => window.__avatar?.state === 'on', undefined, { timeout: 90_000 });
     await waitFor(async () => (await alice.page.evaluate(() => window.__avatar?.avatarState()?.state)) === 'live', {
@@ -175,14 +176,6 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     // Disclosure: B's tile of the avatar and A's own view of it both carry the label.
     expect(await bob.page.textContent('.tile[data-synthetic="ai-avatar"] .tile-ai-label')).toBe('AI avatar');
     expect(await alice.page.textContent('.tile[data-own-avatar="true"] .tile-ai-label')).toBe('AI avatar');
-    const read = async () => ((await bob.inboundStats()).find(isAvatar)?.framesDecoded ?? 0) as number;
-    const f0 = await read();
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 5000));
-    const viewerFps = ((await read()) - f0) / ((performance.now() - t0) / 1000);
-    figures.viewer_fps = Math.round(viewerFps * 10) / 10;
-    expect(viewerFps).toBeGreaterThanOrEqual(VIEWER_FPS_FLOOR);
-
   }, 180_000);
 
   it("B's landmarker sees A's mouth motion on the received avatar (corr ≥ 0.8); capture-to-presentation latency", async () => {
@@ -194,7 +187,13 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
       window.__avatar?.recordAudio(id);
       return window.__avatar?.watchAvatar(id);
     }, aliceId);
+    const isAvatar = (s: { drivenByPeerId: string | null; kind: string }) => s.drivenByPeerId === aliceId && s.kind === 'video';
+    const read = async () => ((await bob.inboundStats()).find(isAvatar)?.framesDecoded ?? 0) as number;
+    const f0 = await read();
+    const t0 = performance.now();
     await new Promise((r) => setTimeout(r, 10_000));
+    const viewerFps = ((await read()) - f0) / ((performance.now() - t0) / 1000);
+    figures.viewer_fps = Math.round(viewerFps * 10) / 10;
     // Stop every recorder first (audio at both ends, A's motion), then B's landmarker runs over
     // the recorded frames after the window.
     const bobAudio = (await bob.page.evaluate(() => window.__avatar?.stopAudio() ?? [])) as EnvelopePoint[];
@@ -218,6 +217,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
       if (!motion || frame.mouthOpen === null) continue;
       pairs.push({ sent: mouthOfLandmarks(motion.landmarks, motion.imageWidth, motion.imageHeight), seen: frame.mouthOpen });
     }
+    expect(viewerFps).toBeGreaterThanOrEqual(VIEWER_FPS_FLOOR);
     const facesFound = viewed.filter((f) => f.mouthOpen !== null).length;
     console.log(`viewer: ${callbacks} frames presented, face found on ${facesFound}, ${glass.length} matched to sent motion, ${pairs.length} with A's recorded landmarks`);
     const corr = pearson(pairs.map((p) => p.sent), pairs.map((p) => p.seen));
@@ -268,11 +268,17 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     const viewed = ((await bob.page.evaluate(async () => (await window.__avatar?.stopWatching())?.frames)) ?? []) as ViewedFrame[];
     const eyes = viewed.flatMap((f) => (f.eyeOpen === null ? [] : [f.eyeOpen]));
     const median = quantile(eyes, 0.5);
-    const closures = eyes.filter((e, i) => e < 0.6 * median && (i === 0 || eyes[i - 1]! >= 0.6 * median)).length;
+    // A closure: eye openness falling below 0.8 × the window's median (the head sway moves it by
+    // ≤ ±8 %; the rendered blinks seen here dip to 0.56–0.76, depending on how near the blink's
+    // peak a rendered frame falls).
+    const closed = (e: number) => e < 0.8 * median;
+    const closures = eyes.filter((e, i) => closed(e) && (i === 0 || !closed(eyes[i - 1]!))).length;
     figures.idle_fps = Math.round(idleFps * 10) / 10;
     figures.idle_blinks = serverBlinks;
     figures.idle_eye_closures_seen = closures;
     figures.idle_frames_seen = eyes.length;
+    figures.idle_eye_min_ratio = eyes.length ? Math.round((Math.min(...eyes) / median) * 100) / 100 : null;
+    console.log(`idle eye openness / median: ${eyes.map((e) => (e / median).toFixed(2)).join(' ')}`);
     expect(stillIdle).toBe('idle');
     expect(idleFps).toBeGreaterThanOrEqual(VIEWER_FPS_FLOOR);
     expect(serverBlinks).toBeGreaterThan(0);
