@@ -49,8 +49,8 @@ export class AvatarViewerProbe {
   #handle: number | undefined;
   #stopped = false;
 
-  /** Starts recording `track`'s decoded frames (at most `maxFrames`, default 1500 = 60 s at 25 fps). */
-  constructor(track: MediaStreamTrack, maxFrames = 1500) {
+  /** Starts recording `track`'s decoded frames (at most `maxFrames`, default 900 = 36 s at 25 fps; 256×256 RGBA copies ≈ 240 MB). */
+  constructor(track: MediaStreamTrack, maxFrames = 900) {
     this.#maxFrames = maxFrames;
     this.#video = document.createElement('video');
     this.#video.muted = true;
