@@ -2,7 +2,8 @@
  * Measurement from a viewer's seat (tests, diagnostics). Two phases, so that measuring does not
  * compete for the CPU with what it measures:
  * 1. while watching, each decoded frame of a received AI-avatar track (requestVideoFrameCallback)
- *    is only copied into an ImageBitmap, with its RTP timestamp and presentation time from the
+ *    is only copied (drawn into its own small OffscreenCanvas, synchronously, so the copy is the
+ *    frame the callback describes), with its RTP timestamp and presentation time from the
  *    callback metadata;
  * 2. after the window (`analyze()`), MediaPipe Face Landmarker runs on every recorded frame, in
  *    presentation order, giving the mouth opening and eye openness it sees on each.
@@ -32,8 +33,8 @@ type Metadata = { rtpTimestamp?: number; presentationTime?: number; expectedDisp
 interface RecordedFrame {
   rtpTimestamp: number | null;
   presentedAtMs: number;
-  /** The copy; rejects (→ no face) if the frame could not be copied. */
-  bitmap: Promise<ImageBitmap>;
+  /** The copy (null if the frame could not be copied → no face). */
+  copy: OffscreenCanvas | null;
 }
 
 function dist(l: ArrayLike<number>, a: number, b: number): number {
@@ -78,10 +79,9 @@ export class AvatarViewerProbe {
     for (const frame of this.#recorded.splice(0)) {
       let mouthOpen: number | null = null;
       let eyeOpen: number | null = null;
-      let bitmap: ImageBitmap | undefined;
       try {
-        bitmap = await frame.bitmap;
-        const face = tracker.track(bitmap, frame.presentedAtMs - performance.timeOrigin);
+        if (!frame.copy) throw new Error('frame not copied');
+        const face = tracker.track(frame.copy, frame.presentedAtMs - performance.timeOrigin);
         if (face) {
           const l = face.landmarks;
           const height = dist(l, 10, 152);
@@ -90,12 +90,25 @@ export class AvatarViewerProbe {
         }
       } catch {
         // a frame that could not be copied, or that the landmarker refuses, counts as no face
-      } finally {
-        bitmap?.close();
       }
+      frame.copy = null;
+      // let the page breathe between frames (the landmarker is synchronous)
+      await new Promise((r) => setTimeout(r, 0));
       out.push({ rtpTimestamp: frame.rtpTimestamp, presentedAtMs: frame.presentedAtMs, mouthOpen, eyeOpen });
     }
     return out;
+  }
+
+  /** Draws the video's current frame (the one this callback is for) into a new canvas. */
+  #copy(metadata: Metadata): OffscreenCanvas | null {
+    const width = metadata.width ?? this.#video.videoWidth;
+    const height = metadata.height ?? this.#video.videoHeight;
+    if (!width || !height) return null;
+    const canvas = new OffscreenCanvas(width, height);
+    const context = canvas.getContext('2d');
+    if (!context) return null;
+    context.drawImage(this.#video, 0, 0, width, height);
+    return canvas;
   }
 
   #next(): void {
@@ -104,10 +117,7 @@ export class AvatarViewerProbe {
       this.callbacks += 1;
       if (this.#recorded.length < this.#maxFrames) {
         const presented = metadata.presentationTime ?? now;
-        // createImageBitmap snapshots the frame being presented now (a GPU/CPU copy, no readback).
-        const bitmap = createImageBitmap(this.#video);
-        bitmap.catch(() => undefined);
-        this.#recorded.push({ rtpTimestamp: metadata.rtpTimestamp ?? null, presentedAtMs: performance.timeOrigin + presented, bitmap });
+        this.#recorded.push({ rtpTimestamp: metadata.rtpTimestamp ?? null, presentedAtMs: performance.timeOrigin + presented, copy: this.#copy(metadata) });
       }
       this.#next();
     });
