@@ -201,10 +201,13 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     const f0 = await read();
     const t0 = performance.now();
     // 15 s (the audio cross-correlation needs several phrases), extended (up to 30 s) until B has
-    // decoded ≥ 60 frames in the window: when other jobs starve this machine the frame rate
-    // drops, and the correlation still needs enough frames.
+    // decoded ≥ 60 frames in the window and the server has sent ≥ 60 frames rendered from live
+    // motion (not 'hold'): when other jobs starve this machine both drop, and the correlation
+    // still needs enough frames.
+    const windowStart = Date.now();
+    const liveSent = () => session.recentFrames().filter((f) => f.state === 'live' && (f.originCaptureTimeMs ?? 0) >= windowStart).length;
     await new Promise((r) => setTimeout(r, 15_000));
-    while ((await read()) - f0 < 60 && performance.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 1000));
+    while (((await read()) - f0 < 60 || liveSent() < 60) && performance.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 1000));
     figures.window_s = Math.round((performance.now() - t0) / 100) / 10;
     const viewerFps = ((await read()) - f0) / ((performance.now() - t0) / 1000);
     figures.viewer_fps = Math.round(viewerFps * 10) / 10;
@@ -248,7 +251,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     // without bound, while starving this shared 2-core machine measured 440–640 ms p95). The
     // figure is printed and the README compares it with the target.
     expect(figures.glass_p95_ms).toBeLessThanOrEqual(GLASS_P95_FLOOR_MS);
-  }, 120_000);
+  }, 180_000);
 
   it("A's voice is held back to A's avatar at B (target within +45 / −125 ms)", () => {
     // Video: A's capture → B's presentation (median, exact per frame through the RTP mapping).
