@@ -55,10 +55,13 @@ export interface AvatarTestHook {
   avatarStats(): AvatarStats | null;
   /** Stops (true) or resumes sending motion, as a background tab would. */
   pauseMotion(paused: boolean): void;
-  /** Starts watching the AI avatar driven by `peerId` with Face Landmarker (viewer side). */
+  /** Starts recording the decoded frames of the AI avatar driven by `peerId` (viewer side). */
   watchAvatar(drivenByPeerId: string): Promise<void>;
-  /** Stops watching; returns every presented frame. */
-  stopWatching(): { frames: ViewedFrame[]; callbacks: number };
+  /**
+   * Stops recording, then runs Face Landmarker on every recorded frame (after the window, so it
+   * does not compete with the pipeline it measures); returns them in presentation order.
+   */
+  stopWatching(): Promise<{ frames: ViewedFrame[]; callbacks: number }>;
   /** Records the audio envelope of `peerId`'s audio as it plays here ('local': this page's mic). */
   recordAudio(peerId: string | 'local'): void;
   stopAudio(): EnvelopePoint[];
@@ -145,15 +148,19 @@ export function installAvatarMode(app: App): void {
       const session = window.__call?.session;
       const remote = [...(session?.tracks.values() ?? [])].find((t) => t.synthetic?.drivenByPeerId === drivenByPeerId && t.kind === 'video');
       if (!remote) throw new Error(`no AI avatar track driven by ${drivenByPeerId}`);
+      // Loaded before the window starts; it runs only in stopWatching().
       probeTracker ??= (await import('../tracking/FaceTracker')).FaceTracker.create();
+      await probeTracker;
       probe?.stop();
-      probe = new AvatarViewerProbe(remote.track, await probeTracker);
+      probe = new AvatarViewerProbe(remote.track);
     },
-    stopWatching: () => {
-      const frames = probe?.stop() ?? [];
-      const callbacks = probe?.callbacks ?? 0;
+    stopWatching: async () => {
+      const current = probe;
       probe = undefined;
-      return { frames, callbacks };
+      if (!current || !probeTracker) return { frames: [], callbacks: 0 };
+      current.stop();
+      const frames = await current.analyze(await probeTracker);
+      return { frames, callbacks: current.callbacks };
     },
     recordAudio: (peerId) => {
       const session = window.__call?.session;
