@@ -103,9 +103,10 @@ describe('audio-only avatar: microphone → audio-to-mouth → student → VP8 �
       return window.__avatar?.watchAvatar(id);
     }, aliceId);
     await new Promise((r) => setTimeout(r, 14_000)); // a whole loop: 8 s speech + 4 s silence, and some
-    const [{ frames: viewed }, played] = (await bob.page.evaluate(() => [window.__avatar?.stopWatching(), window.__avatar?.stopAudio()])) as [
-      { frames: ViewedFrame[] }, EnvelopePoint[],
-    ];
+    // The landmarker runs over the copied frames after the window (stopWatching), so it does not
+    // compete with the pipeline it measures.
+    const played = (await bob.page.evaluate(() => window.__avatar?.stopAudio())) as EnvelopePoint[];
+    const { frames: viewed } = (await bob.page.evaluate(() => window.__avatar?.stopWatching())) as { frames: ViewedFrame[] };
     const seen = viewed.filter((f) => f.mouthOpen !== null);
     const mouth = seen.map((f) => f.mouthOpen!);
     const corrAt = (lagMs: number) => pearson(mouth, seen.map((f) => envelopeAt(played, f.presentedAtMs - lagMs)));
