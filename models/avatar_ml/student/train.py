@@ -58,9 +58,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _clean_results(out: Path) -> None:
-    for name in ("manifest.json", "student.onnx", "preview.png", "gates.json", "gate_report.txt"):
+    for name in ("manifest.json", "student.onnx", "preview.png", "preview.mp4", "gates.json", "gate_report.txt"):
         (out / name).unlink(missing_ok=True)
     shutil.rmtree(out / "previews", ignore_errors=True)
+
+
+def _write_preview_video(path: Path, real: np.ndarray | None, student: np.ndarray, teacher: np.ndarray) -> None:
+    """The gate frames side by side, 8 fps: real | student | teacher for a clip's held-out frames,
+    teacher | student for a portrait (no real frames exist for its motion). (K,256,256,3) uint8 each."""
+    from ..landmarks.video_io import write_video
+
+    columns = [real, student, teacher] if real is not None else [teacher, student]
+    write_video(path, np.concatenate([np.asarray(c, dtype=np.uint8) for c in columns], axis=2), fps=8, crf=26)
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
@@ -87,7 +96,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     from ..landmarks.extractor import FaceLandmarkExtractor
     from .data import TrainingSet, build_training_set, teacher_renders, track_source
     from .export import export_onnx, machine, now_iso, tensor_specs, write_manifest
-    from .gates import evaluate_gates
+    from .gates import evaluate_gates, render_student
     from .network import OUT_SIZE
     from .source import check_faces, load_source
     from .trainer import PRESETS, Trainer
@@ -224,7 +233,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     gates["reportFile"] = "gate_report.txt"
     final = trainer.preview()
     _write_png(out / "preview.png", final)
-    gates["previewFile"] = "preview.png"
+    _write_preview_video(out / "preview.mp4", frames_ref, render_student(net, lm_eval), t_frames)
+    gates["previewFile"] = "preview.mp4"
 
     inputs, outputs = tensor_specs()
     manifest = {
