@@ -72,13 +72,24 @@ export function fitRotation(model: ArrayLike<number>, target: ArrayLike<number>,
     syx += my * tx; syy += my * ty; syz += my * tz;
     szx += mz * tx; szy += mz * ty; szz += mz * tz;
   }
+  return rotationFromCrossCovariance([sxx, sxy, sxz, syx, syy, syz, szx, szy, szz]);
+}
+
+/**
+ * Horn's quaternion of the rotation R maximising Σ (R·model_j) · target_j, from the 3x3
+ * cross-covariance S[a][b] = Σ model_a · target_b (row-major, centred points, any weights):
+ * unit (w, x, y, z) with w ≥ 0. Shared by the motion encoder, the live retargeting's Procrustes
+ * and the audio path's similarity fit.
+ */
+export function rotationFromCrossCovariance(s: ArrayLike<number>): [number, number, number, number] {
+  const sxx = s[0]!, sxy = s[1]!, sxz = s[2]!, syx = s[3]!, syy = s[4]!, syz = s[5]!, szx = s[6]!, szy = s[7]!, szz = s[8]!;
   const n = new Float64Array([
     sxx + syy + szz, syz - szy, szx - sxz, sxy - syx,
     syz - szy, sxx - syy - szz, sxy + syx, szx + sxz,
     szx - sxz, sxy + syx, -sxx + syy - szz, syz + szy,
     sxy - syx, szx + sxz, syz + szy, -sxx - syy + szz,
   ]);
-  let [w, x, y, z] = topEigenvector4(n);
+  const [w, x, y, z] = topEigenvector4(n);
   const norm = Math.hypot(w, x, y, z) * (w < 0 ? -1 : 1);
   return [w / norm, x / norm, y / norm, z / norm];
 }

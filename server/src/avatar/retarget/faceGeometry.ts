@@ -6,6 +6,7 @@
  * frame at a time, in float64. The weighted orthogonal Procrustes fit uses Horn's quaternion
  * method (the same optimum as the SVD with the reflection fix that Python uses).
  */
+import { quaternionToMatrix, rotationFromCrossCovariance } from '@shared/motion/poseMath';
 import { loadCanonicalFaceMesh, MESH_POINTS, type CanonicalFaceMesh } from './canonicalFaceMesh';
 
 const VERTICAL_FOV_DEGREES = 63;
@@ -42,59 +43,6 @@ function frustum(width: number, height: number): Frustum {
   return { left: -0.5 * widthAtNear, bottom: -0.5 * heightAtNear, xScale: widthAtNear, yScale: heightAtNear };
 }
 
-/** Rotation matrix (row-major) of the unit quaternion (w, x, y, z). */
-function quaternionToMatrix(w: number, x: number, y: number, z: number): Float64Array {
-  return Float64Array.of(
-    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-  );
-}
-
-/** Eigenvector of the largest eigenvalue of a symmetric 4×4 matrix (cyclic Jacobi). */
-function dominantEigenvector4(m: Float64Array): [number, number, number, number] {
-  const a = Float64Array.from(m);
-  const v = Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1);
-  for (let sweep = 0; sweep < 50; sweep += 1) {
-    let off = 0;
-    for (let p = 0; p < 4; p += 1) for (let q = p + 1; q < 4; q += 1) off += (a[p * 4 + q] as number) ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < 4; p += 1) {
-      for (let q = p + 1; q < 4; q += 1) {
-        const apq = a[p * 4 + q] as number;
-        if (Math.abs(apq) < 1e-300) continue;
-        const app = a[p * 4 + p] as number;
-        const aqq = a[q * 4 + q] as number;
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < 4; k += 1) {
-          const akp = a[k * 4 + p] as number;
-          const akq = a[k * 4 + q] as number;
-          a[k * 4 + p] = c * akp - s * akq;
-          a[k * 4 + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < 4; k += 1) {
-          const apk = a[p * 4 + k] as number;
-          const aqk = a[q * 4 + k] as number;
-          a[p * 4 + k] = c * apk - s * aqk;
-          a[q * 4 + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < 4; k += 1) {
-          const vkp = v[k * 4 + p] as number;
-          const vkq = v[k * 4 + q] as number;
-          v[k * 4 + p] = c * vkp - s * vkq;
-          v[k * 4 + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  let best = 0;
-  for (let i = 1; i < 4; i += 1) if ((a[i * 4 + i] as number) > (a[best * 4 + best] as number)) best = i;
-  return [v[best] as number, v[4 + best] as number, v[8 + best] as number, v[12 + best] as number];
-}
-
 /**
  * Weighted orthogonal Procrustes with uniform scale (MediaPipe's ProcrustesSolver): the
  * similarity mapping the canonical mesh's weighted points onto `points` (flat P*3, P ≥ 468).
@@ -122,16 +70,7 @@ export function solveWeightedProcrustes(mesh: CanonicalFaceMesh, points: Float64
       for (let b = 0; b < 3; b += 1) s[a * 3 + b] = (s[a * 3 + b] as number) + w * src * (points[i * 3 + b] as number);
     }
   }
-  const [sxx, sxy, sxz, syx, syy, syz, szx, szy, szz] = s as unknown as number[] as [number, number, number, number, number, number, number, number, number];
-  const n = Float64Array.of(
-    sxx + syy + szz, syz - szy, szx - sxz, sxy - syx,
-    syz - szy, sxx - syy - szz, sxy + syx, szx + sxz,
-    szx - sxz, sxy + syx, -sxx + syy - szz, syz + szy,
-    sxy - syx, szx + sxz, syz + szy, -sxx - syy + szz,
-  );
-  const [qw, qx, qy, qz] = dominantEigenvector4(n);
-  const norm = Math.hypot(qw, qx, qy, qz);
-  const rot = quaternionToMatrix(qw / norm, qx / norm, qy / norm, qz / norm);
+  const rot = quaternionToMatrix(...rotationFromCrossCovariance(s), new Float64Array(9));
   // scale = Σ w (R (src − com)) · target / Σ w (src − com) · src
   let numer = 0;
   for (let a = 0; a < 3; a += 1) for (let b = 0; b < 3; b += 1) numer += (rot[b * 3 + a] as number) * (s[a * 3 + b] as number);
