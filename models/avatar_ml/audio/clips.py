@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import sha256_file
 from ..landmarks.track_io import LandmarkTrack, load_track
 from .model import SAMPLE_RATE
 
@@ -30,16 +31,6 @@ SPEECH_CLIPS = (
     MEDIA / "speech" / "RD_Radio34_000.mp4",
     MEDIA / "speech" / "WDA_BobMenendez_000.mp4",
 )
-
-
-def sha256_file(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
