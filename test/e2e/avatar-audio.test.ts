@@ -26,30 +26,11 @@ import type { EnvelopePoint, ViewedFrame } from '../../client/src/avatar/AvatarV
 import { BrowserPeer } from '../support/BrowserPeer';
 import { launchChromium } from '../support/chromium';
 import { startTestServer } from '../support/testServer';
+import { pearson, quantile } from '../support/stats';
 import { waitFor } from '../support/waitFor';
 
 const roomId = 'e2e-avatar-audio';
 const SPEECH = resolve(import.meta.dirname, '../../../shared/media/speech/RD_Radio2_000.mp4');
-
-function pearson(a: number[], b: number[]): number {
-  const n = Math.min(a.length, b.length);
-  const ma = a.slice(0, n).reduce((s, v) => s + v, 0) / n;
-  const mb = b.slice(0, n).reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i += 1) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
 
 /** Envelope of B's playout averaged over ±60 ms around `t` (epoch ms). */
 function envelopeAt(points: EnvelopePoint[], t: number): number {

@@ -37,6 +37,7 @@ import { BrowserPeer } from '../support/BrowserPeer';
 import { launchChromium } from '../support/chromium';
 import { clipAudioToWav, clipToY4m } from '../support/fakeMedia';
 import { startTestServer } from '../support/testServer';
+import { pearson, quantile } from '../support/stats';
 import { waitFor } from '../support/waitFor';
 
 const roomId = 'e2e-avatar-live';
@@ -57,26 +58,6 @@ const CLIP_SECONDS = 12;
 const MOUTH_CORR_FLOOR = 0.5;
 const VIEWER_FPS_FLOOR = 2;
 const GLASS_P95_FLOOR_MS = 1000;
-
-function pearson(a: number[], b: number[]): number {
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i += 1) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
 
 /** Mouth opening of driver landmarks in pixels: inner lip gap / face height. */
 function mouthOfLandmarks(l: number[], width: number, height: number): number {
