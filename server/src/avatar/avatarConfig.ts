@@ -46,14 +46,16 @@ export const avatarConfigSchema = z.object({
   inference: z
     .object({
       executionProvider: executionProviderSchema.default('cpu'),
-      /** onnxruntime intra-op threads per model (each model runs in its own worker thread). */
+      /** onnxruntime intra-op threads per InferenceSession (each in its own render worker thread). */
       intraOpThreads: z.number().int().min(1).max(64).default(1),
       interOpThreads: z.number().int().min(1).max(64).default(1),
       /**
-       * Inferences in flight at once per model (sessions of one identity share the model): each
-       * uses intraOpThreads, so concurrentRuns × intraOpThreads ≈ the cores to give rendering.
+       * Most render workers (each one InferenceSession, one inference at a time) per identity
+       * model: one, plus one per further session sharing the model, up to this. onnxruntime-node
+       * runs an inference synchronously on its thread, so this × intraOpThreads is the most cores
+       * one identity's avatars can use. Default 2: this machine's core count.
        */
-      concurrentRuns: z.number().int().min(1).max(16).default(2),
+      workersPerModel: z.number().int().min(1).max(16).default(2),
       /** A render worker that crashes is restarted after this delay. */
       restartDelayMs: z.number().int().min(0).default(200),
     })
