@@ -299,6 +299,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       faceFound: uplink.faceVisible,
       refusedFrames: uplink.refusedFrames,
       lastRefusal: uplink.lastRefusal?.field,
+      shapeSaturatedFrames: uplink.shapeSaturation.frames,
+      shapeSaturationMaxPct: 100 * uplink.shapeSaturation.maxError,
     });
   }
 
