@@ -79,6 +79,8 @@ export const avatarStatsSchema = z.object({
   playedToSentMsP50: z.number().nullable(),
   playedToSentMsP95: z.number().nullable(),
   bitrateKbps: z.number(),
+  /** The consumers' lowest available outgoing bitrate (mediasoup's send-side estimate, kbps) the bitrate follows; null until one is reported. */
+  bandwidthEstimateKbps: z.number().nullable(),
   sentKbps: z.number(),
   keyframes: z.number().int(),
   keyframeRequests: z.number().int(),
