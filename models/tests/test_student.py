@@ -232,3 +232,28 @@ def test_killed_training_resumes_and_a_changed_recipe_is_refused(tmp_path):
     assert first_train["step"] >= 12  # continued, did not start over
     assert not any(x["stage"] == "landmarks" and x["step"] == 10 for x in lines if x["event"] == "progress")
     assert json.loads((out / "manifest.json").read_text())["training"]["steps"] == 60
+
+
+def test_time_budget_shortens_the_run_to_fit():
+    from types import SimpleNamespace
+
+    from avatar_ml.student.trainer import PRESETS, Trainer
+
+    t = SimpleNamespace(step=20, train_s=20.0, recipe=PRESETS["default"])  # 1 s per step so far, 600 planned
+    assert Trainer.fit_to_budget(t, 100.0, 50) == 120 and t.recipe.steps == 120  # 100 s left -> 100 more steps
+    assert Trainer.fit_to_budget(t, 1000.0, 50) is None and t.recipe.steps == 120  # never lengthened
+    assert Trainer.fit_to_budget(t, -5.0, 50) == 50  # over budget: the floor
+    assert t.recipe.gan_from == PRESETS["default"].gan_from  # fractions follow the new length
+
+
+def test_train_with_a_time_budget_records_planned_and_run_steps(tmp_path):
+    out = tmp_path / "b"
+    rc, lines, err = _train(["--source", str(PORTRAIT), "--out", str(out), "--steps", "70", "--preset", "fast",
+                             "--time-budget-s", "1"])
+    assert rc == 0, err[-2000:]
+    assert "time budget" in err
+    totals = [x["total"] for x in lines if x["event"] == "progress" and x["stage"] == "train"]
+    assert totals[0] == 70 and totals[-1] == 50  # the budget's floor (MIN_BUDGET_STEPS)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["training"]["steps"] == 50
+    assert m["training"]["recipe"]["planned_steps"] == 70 and m["training"]["recipe"]["time_budget_s"] == 1.0
