@@ -257,3 +257,22 @@ def test_train_with_a_time_budget_records_planned_and_run_steps(tmp_path):
     m = json.loads((out / "manifest.json").read_text())
     assert m["training"]["steps"] == 50
     assert m["training"]["recipe"]["planned_steps"] == 70 and m["training"]["recipe"]["time_budget_s"] == 1.0
+
+
+def test_reexport_keeps_the_pictures_and_is_idempotent(tmp_path):
+    """The shipped demo student re-exported with the current graph: same frames within 1 level."""
+    import shutil
+
+    from avatar_ml.files import sha256_file
+    from avatar_ml.student.export import validate_manifest
+    from avatar_ml.student.reexport import reexport
+
+    model = tmp_path / "demo"
+    shutil.copytree(ROOT / "models" / "identities" / "demo", model)
+    first = reexport(model)
+    assert first["max_levels_vs_previous"] <= 1
+    m = json.loads((model / "manifest.json").read_text())
+    validate_manifest(m)
+    assert m["model"]["sha256"] == sha256_file(model / "student.onnx") == first["sha256"]
+    again = reexport(model, dry_run=True)
+    assert again["sha256"] == first["sha256"] and again["max_levels_vs_previous"] == 0
