@@ -39,7 +39,7 @@ import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AvatarServer } from '../../server/src/AvatarServer';
-import type { AvatarSession } from '../../server/src/avatar/AvatarSession';
+import type { AvatarSession, SentFrameRecord } from '../../server/src/avatar/AvatarSession';
 import { testStudentDir } from '../../server/src/avatar/testStudent';
 import type { ViewedFrame } from '../../client/src/avatar/AvatarViewerProbe';
 import type { PlayoutBlock } from '../../client/src/avatar/AudioPlayoutRecorder';
@@ -165,9 +165,17 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     figures.av_offset_ms = median(synced.lags) === null ? null : round(median(synced.lags)!);
     figures.av_offset_bursts = synced.lags.length;
     figures.av_offset_each_ms = synced.lags.map((l) => round(l));
+    // diagnostics: the same onsets on the mouth the server rendered into each presented frame
+    // (through its RTP timestamp: no landmarker noise), and the spacing of the voice onsets B heard
+    // (3000 ms apart if B's playout delay held still)
+    const rendered = framelogOnsetLags(viewed, played, window1.log);
+    figures.av_offset_framelog_ms = median(rendered) === null ? null : round(median(rendered)!);
+    figures.av_offset_framelog_each_ms = rendered.map((l) => round(l));
+    const heard = onsets(played.map((b) => ({ t: b.heardAtMs, v: b.rms })), { fraction: 0.1, minQuietMs: 800, restQuantile: 0.1 });
+    figures.audio_onset_spacing_ms = heard.slice(1).map((t, i) => round(t - heard[i]!));
 
     // speech (server arrival) → presentation at B, through the frame log's RTP timestamps
-    const log = new Map(session.recentFrames().map((f) => [f.rtpTimestamp, f]));
+    const log = new Map(window1.log.map((f) => [f.rtpTimestamp, f]));
     const glass = viewed.flatMap((f) => {
       const sent = f.rtpTimestamp === null ? undefined : log.get(f.rtpTimestamp);
       return sent?.originCaptureTimeMs ? [f.presentedAtMs - sent.originCaptureTimeMs] : [];
@@ -197,6 +205,9 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     const unsynced = onsetLags(window2.frames, window2.blocks);
     figures.av_offset_unsynced_ms = median(unsynced.lags) === null ? null : round(median(unsynced.lags)!);
     figures.av_offset_unsynced_bursts = unsynced.lags.length;
+    figures.av_offset_unsynced_each_ms = unsynced.lags.map((l) => round(l));
+    const renderedUnsynced = framelogOnsetLags(window2.frames, window2.blocks, window2.log);
+    figures.av_offset_framelog_unsynced_ms = median(renderedUnsynced) === null ? null : round(median(renderedUnsynced)!);
     figures.listener_jitter_buffer_unsynced_ms = window2.jitterBufferMs;
     figures.av_offset_target_met = figures.av_offset_ms !== null && Math.abs(figures.av_offset_ms as number) <= 40 ? 1 : 0;
     console.log(JSON.stringify(figures));
@@ -230,8 +241,19 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     }
   }, 60_000);
 
+  /** Onset lags with the mouth the server rendered into each frame B presented (frame log, by RTP timestamp). */
+  function framelogOnsetLags(frames: ViewedFrame[], blocks: PlayoutBlock[], sent: SentFrameRecord[]): number[] {
+    const log = new Map(sent.map((f) => [f.rtpTimestamp, f.mouthOpen]));
+    const series = frames.flatMap((f) => {
+      const m = f.rtpTimestamp === null ? undefined : log.get(f.rtpTimestamp);
+      return m === undefined ? [] : [{ t: f.presentedAtMs, v: m }];
+    });
+    const audio = onsets(blocks.map((b) => ({ t: b.heardAtMs, v: b.rms })), { fraction: 0.1, minQuietMs: 800, restQuantile: 0.1 });
+    return pairedLags(audio, onsets(series, { fraction: 0.25, minQuietMs: 600, restQuantile: 0.2 }), -700, 900);
+  }
+
   /** One measurement window at B: the avatar's frames and A's voice as B hears it, with the jitter buffer B held meanwhile. */
-  async function measureWindow(): Promise<{ frames: ViewedFrame[]; blocks: PlayoutBlock[]; jitterBufferMs: number | null }> {
+  async function measureWindow(): Promise<{ frames: ViewedFrame[]; blocks: PlayoutBlock[]; jitterBufferMs: number | null; log: SentFrameRecord[] }> {
     const jitter = () => bob.page.evaluate(async (id) => {
       const t = [...window.__call!.session!.tracks.values()].find((r) => r.peerId === id && r.kind === 'audio');
       if (!t) return null;
@@ -248,10 +270,12 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     const blocks = (await bob.page.evaluate(() => window.__avatar!.stopPlayout())) as PlayoutBlock[];
     const after = await jitter();
+    // the server's frame log of the window (it keeps the last ~20 s; the landmarker below takes a while)
+    const log = [...session.recentFrames()];
     // The landmarker runs over the copied frames after the window (stopWatching), so it does not
     // compete with the pipeline it measures.
     const { frames } = (await bob.page.evaluate(() => window.__avatar!.stopWatching())) as { frames: ViewedFrame[] };
     const jitterBufferMs = before && after && after.count > before.count ? round(((after.delay - before.delay) / (after.count - before.count)) * 1000) : null;
-    return { frames, blocks, jitterBufferMs };
+    return { frames, blocks, jitterBufferMs, log };
   }
 });
