@@ -28,8 +28,8 @@ const reference = Float32Array.from(vectors.reference as number[]);
 /** Sections of the stream (s): lossy speech, music, muted, clipped speech. */
 const LOSSY = [0, 3] as const;
 const MUSIC_AT = [3, 6] as const;
-const MUTED = [6, 7] as const;
-const CLIPPED = [7, 10] as const;
+const MUTED = [6, 7.5] as const;
+const CLIPPED = [7.5, 10] as const;
 
 let files: AudioToMouthModelFiles;
 let packets: Buffer[];
@@ -87,9 +87,19 @@ describe('the audio path under loss, music, mute/unmute and clipping (real Opus 
     const rx = receiver.stats;
     receiver.close();
 
+    const speakingShare = (from: number, to: number) => {
+      const xs = samples.filter((x) => x.t >= from + 0.3 && x.t < to + 0.3);
+      return Math.round((100 * xs.filter((x) => x.speaking).length) / Math.max(1, xs.length));
+    };
+    console.log(JSON.stringify({
+      lost_pct: Math.round((100 * lost) / lossySent), concealed_ms: rx.concealedMs, dtx_ms: rx.dtxMs, samples: samples.length,
+      samples_per_s: Math.round(samples.length / (packets.length * 0.02)), // the VAD's verdict (it only changes with audio, so a mute is not in it);
+      // the music (John Lennon's "Imagine", sung) counts as voice much of the time
+      vad_speech_pct: { lossy: speakingShare(...LOSSY), music: speakingShare(...MUSIC_AT), clipped: speakingShare(...CLIPPED) },
+    }));
     expect(lost / lossySent).toBeGreaterThan(0.12);
     expect(rx.lostPackets).toBeGreaterThanOrEqual(lost - 1);
-    expect(rx.dtxMs).toBeGreaterThanOrEqual(900); // the mute: a timestamp gap, filled with silence
+    expect(rx.dtxMs).toBeGreaterThanOrEqual(1400); // the mute: a timestamp gap, filled with silence
     expect(stats.errors).toBe(0);
     // never freezes: a sample at ~25 Hz all along, each one a different face (blinks, sway, saccades)
     const gaps = samples.slice(1).map((x, i) => x.t - samples[i]!.t);
@@ -112,6 +122,7 @@ describe('the audio path under loss, music, mute/unmute and clipping (real Opus 
       const down = opens[i]! - opens[i + 1]!;
       if (Math.sign(up) === Math.sign(down) && Math.min(Math.abs(up), Math.abs(down)) > range / 2) spikes += 1;
     }
+    console.log(JSON.stringify({ max_gap_ms: Math.round(Math.max(...gaps) * 1000), identical, spikes }));
     expect(spikes).toBe(0);
     // the mouth talks through 20 % loss, and again after the unmute (clipped speech)
     // (packets go out at stream time, the mute included; the face runs ~0.3 s behind: reorder
@@ -123,15 +134,7 @@ describe('the audio path under loss, music, mute/unmute and clipping (real Opus 
     expect(spread(LOSSY[0] + 0.5, LOSSY[1])).toBeGreaterThan(0.03);
     expect(spread(CLIPPED[0] + 0.5, CLIPPED[1])).toBeGreaterThan(0.03);
     // muted: the mouth rests (VAD hang-over and release first)
-    expect(spread(MUTED[0] + 0.6, MUTED[1])).toBeLessThan(0.01);
-    const speakingShare = (from: number, to: number) => {
-      const xs = samples.filter((x) => x.t >= from + 0.3 && x.t < to + 0.3);
-      return Math.round((100 * xs.filter((x) => x.speaking).length) / Math.max(1, xs.length));
-    };
-    console.log(JSON.stringify({
-      lost_pct: Math.round((100 * lost) / lossySent), concealed_ms: rx.concealedMs, dtx_ms: rx.dtxMs, samples: samples.length,
-      max_gap_ms: Math.round(Math.max(...gaps) * 1000), spikes, speaking_pct: { lossy: speakingShare(...LOSSY), music: speakingShare(...MUSIC_AT),
-        muted: speakingShare(...MUTED), clipped: speakingShare(...CLIPPED) },
-    }));
+    // (no packets: the source's mouth is stale after 300 ms, then the 120 ms release)
+    expect(spread(MUTED[0] + 0.9, MUTED[1])).toBeLessThan(0.01);
   }, 60_000);
 });
