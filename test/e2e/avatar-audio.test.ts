@@ -224,6 +224,7 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     figures.mouth_speech_mean = round(mean(loud.map((f) => f.mouthOpen!)), 3);
     // the voice avatar's own listening motion blinks (the session's idle blinks are for a lost driver)
     figures.blinks_seen = blinksSeen(seen);
+    figures.blinks = server.avatars.stats(session).blinks;
     figures.frames_with_face = seen.length;
 
     // the baseline: lip sync off (no more avatarSync; B's voice back to its own jitter buffer)

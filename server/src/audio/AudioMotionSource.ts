@@ -141,6 +141,12 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     };
   }
 
+  /** Blinks the listening motion has begun so far (MotionSource.blinks). */
+  get blinks(): number {
+    const now = performance.now();
+    return this.#motion.blinkLog.filter((start) => start <= now).length;
+  }
+
   /** The stats panel's voice → mouth figures (MotionSource.audioToLip). */
   audioToLip(): { speechToMouthMsP50: number | null; speechToMouthMsP95: number | null; lookaheadMs: number; inferenceMsP50: number | null } {
     const s = this.stats;

@@ -199,10 +199,11 @@ describe('AvatarService', () => {
     const { client: listener } = await joined('voice-sync', 'Bob');
     const audioToLip = { speechToMouthMsP50: 150, speechToMouthMsP95: 210, lookaheadMs: 112.5, inferenceMsP50: 3 };
     // a voice-driven source is one with audioToLip (AudioMotionSource); the motion itself is replayed here
-    const source = Object.assign(replay(), { audioToLip: () => audioToLip });
+    const source = Object.assign(replay(), { audioToLip: () => audioToLip, blinks: 3 });
     const session = await server.avatars.start(room, peer, 'demo', source);
     const stats = await client.waitFor('avatarStats', (n) => n.data.avSync?.audioDelayMs != null, 10_000);
     expect(stats.data.audioToLip).toEqual(audioToLip);
+    expect(stats.data.blinks).toBeGreaterThanOrEqual(3); // the source's own blinks are counted in
     const sync = stats.data.avSync!;
     expect(sync.extraMs).toBe(7);
     // sent when it moves by ≥ 10 ms: the applied delay is within 10 ms of the current measurement + extra

@@ -264,8 +264,11 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     const source = this.#sources.get(session);
     const audioToLip = source?.audioToLip?.();
     const { avSync } = this.#options.config;
+    const own = session.stats();
     return {
-      ...session.stats(),
+      ...own,
+      // the session's idle blinks (a lost driver) plus those of a source that blinks itself (voice)
+      blinks: own.blinks + (source?.blinks ?? 0),
       ...(audioToLip ? { audioToLip } : {}),
       avSync: {
         audioDelayMs: avSync ? (this.#lastSync.get(session)?.audioDelayMs ?? null) : null,

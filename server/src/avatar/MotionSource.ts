@@ -72,4 +72,6 @@ export interface MotionSource extends Pick<TypedEmitter<MotionSourceEvents>, 'on
    * server), so listeners' lip sync uses `avSyncAudioExtraMs` instead of the camera's extra.
    */
   audioToLip?(): NonNullable<AvatarStats['audioToLip']>;
+  /** Blinks the source's own motion has made so far (a voice-driven source blinks itself); counted into the session's stats. */
+  readonly blinks?: number;
 }
