@@ -37,13 +37,14 @@
  *   listener_jitter_buffer_ms: the mean delay B's audio jitter buffer actually held over the window.
  * Also: A's page shows the audio-to-lip and A/V sync figures in its panel; both tiles carry the
  * "AI avatar" label; in silence the mouth stays closed and the eyes still blink; a participant with
- * no identity granted gets a clear refusal and stays in the call with the voice.
+ * no identity granted gets a clear refusal and stays in the call with the voice; one whose browser
+ * refuses the microphone is told so on the join screen.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AvatarServer } from '../../server/src/AvatarServer';
 import type { AvatarSession, SentFrameRecord } from '../../server/src/avatar/AvatarSession';
@@ -51,7 +52,7 @@ import { testStudentDir } from '../../server/src/avatar/testStudent';
 import type { ViewedFrame } from '../../client/src/avatar/AvatarViewerProbe';
 import type { PlayoutBlock } from '../../client/src/avatar/AudioPlayoutRecorder';
 import { BrowserPeer } from '../support/BrowserPeer';
-import { launchChromium } from '../support/chromium';
+import { baseChromiumArgs, chromiumPath, launchChromium } from '../support/chromium';
 import { onsets, pairedLags, type TimedValue } from '../support/onsets';
 import { AudioTap } from '../../server/src/audio/AudioTap';
 import { startTestServer } from '../support/testServer';
@@ -281,6 +282,23 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
       expect(await carol.page.evaluate(() => Boolean(window.__call!.session!.producer('mic')))).toBe(true);
     } finally {
       await carol.close();
+    }
+  }, 60_000);
+
+  it('without microphone permission, joining "audio only, as avatar" is refused on the join screen in words', async () => {
+    // a browser that asks (no auto-accepting fake UI): playwright's context grants nothing, so the page is denied
+    const asking = await chromium.launch({ executablePath: chromiumPath, args: [...baseChromiumArgs, '--use-fake-device-for-media-stream'], headless: true });
+    try {
+      const page = await (await asking.newContext()).newPage();
+      await page.goto(`${server.url}/room/${roomId}?quality=low`);
+      await page.fill('#join-name', 'Dee');
+      await page.check('#join-mode-audio-avatar');
+      await page.click('#join-button');
+      const message = await page.waitForSelector('.join-message', { timeout: 20_000 });
+      expect(await message.textContent()).toMatch(/Could not join: "Audio only, as avatar" needs your microphone \(microphone: .*(denied|not allowed)/i);
+      expect(await page.evaluate(() => window.__call?.state)).toBe('idle');
+    } finally {
+      await asking.close();
     }
   }, 60_000);
 
