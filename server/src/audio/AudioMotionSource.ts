@@ -141,6 +141,18 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     };
   }
 
+  /** Blinks the listening motion has begun so far (MotionSource.blinks). */
+  get blinks(): number {
+    const now = performance.now();
+    return this.#motion.blinkLog.filter((start) => start <= now).length;
+  }
+
+  /** The stats panel's voice → mouth figures (MotionSource.audioToLip). */
+  audioToLip(): { speechToMouthMsP50: number | null; speechToMouthMsP95: number | null; lookaheadMs: number; inferenceMsP50: number | null } {
+    const s = this.stats;
+    return { speechToMouthMsP50: s.speechToMouthP50Ms, speechToMouthMsP95: s.speechToMouthP95Ms, lookaheadMs: s.lookaheadMs, inferenceMsP50: s.inferenceP50Ms };
+  }
+
   /** The newest listening pose (for tests and the stats panel). */
   get pose(): IdlePose | undefined {
     return this.#lastPose;

@@ -14,6 +14,7 @@ import type { AvatarServer } from '../AvatarServer';
 import { startTestServer } from '../testing/startTestServer';
 import { SignallingTestClient } from '../testing/SignallingTestClient';
 import { loadMotionLibraryTrack } from '../../../test/support/motionLibraryTrack';
+import { listenerAudioDelayMs } from './AvatarService';
 import { ReplayMotionSource } from './ReplayMotionSource';
 import { testStudentDir } from './testStudent';
 
@@ -37,6 +38,8 @@ beforeAll(async () => {
       roomGrants: { '*': ['demo', 'broken'] },
       blinksPerMinute: [22, 25],
       inference: { restartDelayMs: 100 },
+      avSyncExtraMs: 100,
+      avSyncAudioExtraMs: 7,
     },
   });
 });
@@ -189,6 +192,34 @@ describe('AvatarService', () => {
     expect((await server.metrics.registry.getSingleMetricAsString('avatar_render_sessions')).trim().endsWith(' 0')).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it("lip sync for a voice-driven source: listeners' voice delay = the measured delay + avSyncAudioExtraMs, and the driver's stats show it with the voice → mouth figures", async () => {
+    const { client, room, peer } = await joined('voice-sync', 'Alice');
+    const { client: listener } = await joined('voice-sync', 'Bob');
+    const audioToLip = { speechToMouthMsP50: 150, speechToMouthMsP95: 210, lookaheadMs: 112.5, inferenceMsP50: 3 };
+    // a voice-driven source is one with audioToLip (AudioMotionSource); the motion itself is replayed here
+    const source = Object.assign(replay(), { audioToLip: () => audioToLip, blinks: 3 });
+    const session = await server.avatars.start(room, peer, 'demo', source);
+    const stats = await client.waitFor('avatarStats', (n) => n.data.avSync?.audioDelayMs != null, 10_000);
+    expect(stats.data.audioToLip).toEqual(audioToLip);
+    expect(stats.data.blinks).toBeGreaterThanOrEqual(3); // the source's own blinks are counted in
+    const sync = stats.data.avSync!;
+    expect(sync.extraMs).toBe(7);
+    // sent when it moves by ≥ 10 ms: the applied delay is within 10 ms of the current measurement + extra
+    expect(Math.abs(sync.audioDelayMs! - (sync.measuredDelayMs! + 7))).toBeLessThan(10.5);
+    const told = await listener.waitFor('avatarSync', (n) => n.data.peerId === peer.id && n.data.audioDelayMs > 0);
+    expect(told.data.audioDelayMs).toBeGreaterThanOrEqual(7);
+    expect(listenerAudioDelayMs(123.4, 7)).toBe(130);
+    expect(listenerAudioDelayMs(-50, 7)).toBe(0);
+    expect(listenerAudioDelayMs(5000, 100)).toBe(4000);
+    expect(server.avatars.stats(session).avSync?.extraMs).toBe(7);
+    await client.request('stopAvatar', {});
+    // a camera-driven session keeps the camera's extra
+    const camera = await server.avatars.start(room, peer, 'demo', replay());
+    expect(server.avatars.stats(camera).avSync?.extraMs).toBe(100);
+    expect(server.avatars.stats(camera).audioToLip).toBeUndefined();
+    await client.request('stopAvatar', {});
   });
 
   it('answers a consumer key frame request (PLI) with a key frame within 200 ms', async () => {

@@ -7,7 +7,7 @@
  * stops, leaves, or its room closes. Each second it pushes `avatarStats` to the driver's page
  * and refreshes the Prometheus gauges; state changes go out as `avatarState`.
  */
-import type { AvatarEvent } from '@shared/avatar/avatarProtocol';
+import type { AvatarEvent, AvatarStats } from '@shared/avatar/avatarProtocol';
 import type { IdentityAccess, IdentityRequester, IdentitySummary, ResolvedIdentity } from '../identities/IdentityAccess';
 import type { Logger } from '../logger';
 import type { MotionService } from '../motion/MotionService';
@@ -220,6 +220,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
 
   #track(room: Room, peer: Peer, session: AvatarSession, source: MotionSource): void {
     const { metrics } = this.#options;
+    this.#sources.set(session, source);
     const labels = { room: room.id, peer: peer.id };
     const identityId = session.identity.identityId;
     this.#sessions.set(peer, session);
@@ -248,24 +249,52 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
 
   #tick(): void {
     for (const [peer, session] of this.#sessions) {
-      const stats = session.stats();
+      this.#syncListeners(session);
+      const stats = this.stats(session);
       this.#options.metrics.sample({ room: session.room.id, peer: peer.id }, stats);
       peer.notify({ type: 'avatarStats', data: stats });
-      this.#syncListeners(session);
     }
   }
 
   /**
+   * The session's stats as its driver's panel gets them (`avatarStats`): the session's own, plus
+   * the voice → mouth figures of a voice-driven source and the lip sync applied for listeners.
+   */
+  stats(session: AvatarSession): AvatarStats {
+    const source = this.#sources.get(session);
+    const audioToLip = source?.audioToLip?.();
+    const { avSync } = this.#options.config;
+    const own = session.stats();
+    return {
+      ...own,
+      // the session's idle blinks (a lost driver) plus those of a source that blinks itself (voice)
+      blinks: own.blinks + (source?.blinks ?? 0),
+      ...(audioToLip ? { audioToLip } : {}),
+      avSync: {
+        audioDelayMs: avSync ? (this.#lastSync.get(session)?.audioDelayMs ?? null) : null,
+        measuredDelayMs: session.videoDelayMs(),
+        extraMs: this.#syncExtraMs(session),
+      },
+    };
+  }
+
+  /** The fixed part of the listeners' voice delay: the camera's or the voice-driven avatar's. */
+  #syncExtraMs(session: AvatarSession): number {
+    const { avSyncExtraMs, avSyncAudioExtraMs } = this.#options.config;
+    return this.#sources.get(session)?.audioToLip ? avSyncAudioExtraMs : avSyncExtraMs;
+  }
+
+  /**
    * Lip sync (README "Avatar rendering"): tells every other human in the room to delay this
-   * driver's voice by the avatar's measured delay (+ avSyncExtraMs), when it moved by ≥ 10 ms
-   * (and every 5 s for late joiners); 0 when the avatar stops.
+   * driver's voice by the avatar's measured delay (+ avSyncExtraMs, or avSyncAudioExtraMs for a
+   * voice-driven avatar), when it moved by ≥ 10 ms (and every 5 s for late joiners); 0 when the
+   * avatar stops.
    */
   #syncListeners(session: AvatarSession, stopped = false): void {
-    const { avSync, avSyncExtraMs } = this.#options.config;
-    if (!avSync) return;
+    if (!this.#options.config.avSync) return;
     const measured = session.videoDelayMs();
     if (!stopped && measured === null) return;
-    const audioDelayMs = stopped ? 0 : Math.max(0, Math.min(4000, Math.round((measured as number) + avSyncExtraMs)));
+    const audioDelayMs = stopped ? 0 : listenerAudioDelayMs(measured as number, this.#syncExtraMs(session));
     const last = this.#lastSync.get(session);
     const now = performance.now();
     if (!stopped && last && Math.abs(last.audioDelayMs - audioDelayMs) < 10 && now - last.atMs < 5000) return;
@@ -277,4 +306,13 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
   }
 
   readonly #lastSync = new WeakMap<AvatarSession, { audioDelayMs: number; atMs: number }>();
+  readonly #sources = new WeakMap<AvatarSession, MotionSource>();
+}
+
+/**
+ * The voice delay listeners apply (ms, whole, within the 0–4000 their jitter buffer target takes):
+ * the avatar's measured delay behind the voice at the server plus the fixed extra.
+ */
+export function listenerAudioDelayMs(measuredDelayMs: number, extraMs: number): number {
+  return Math.max(0, Math.min(4000, Math.round(measuredDelayMs + extraMs)));
 }

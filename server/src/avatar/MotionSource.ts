@@ -13,6 +13,7 @@
  * advancing `seq`; the session then holds the last pose, eases back to neutral and plays idle
  * motion. `close` tells the session the source is gone for good.
  */
+import type { AvatarStats } from '@shared/avatar/avatarProtocol';
 import type { TypedEmitter } from '../util/TypedEmitter';
 
 /** Float count of one landmark set: 478 MediaPipe points × (x, y, z). */
@@ -65,4 +66,12 @@ export interface MotionSource extends Pick<TypedEmitter<MotionSourceEvents>, 'on
   readonly closed: boolean;
   /** Idempotent. Stops listening to whatever feeds it (does not close that feed); emits `close`. */
   close(): void;
+  /**
+   * Voice-driven sources only: the voice → mouth figures for the driver's stats panel. A source
+   * with this method is timed from the voice itself (`captureTimeMs` = the voice's arrival at the
+   * server), so listeners' lip sync uses `avSyncAudioExtraMs` instead of the camera's extra.
+   */
+  audioToLip?(): NonNullable<AvatarStats['audioToLip']>;
+  /** Blinks the source's own motion has made so far (a voice-driven source blinks itself); counted into the session's stats. */
+  readonly blinks?: number;
 }

@@ -41,6 +41,13 @@ export const avatarConfigSchema = z.object({
    * clock's anchoring, the viewer's video decode and render — set from the e2e measurement).
    */
   avSyncExtraMs: z.number().min(-500).max(1000).default(100),
+  /**
+   * The same extra for voice-driven avatars (`driver: 'audio'`): their motion's capture time is the
+   * voice's own arrival at the server, so nothing happens before it in the driver's page; what is
+   * left is the viewer's video decode and render against its audio output (ms; set from the audio
+   * e2e's onset measurement, README "Audio-driven motion").
+   */
+  avSyncAudioExtraMs: z.number().min(-500).max(1000).default(0),
   /** Turn listener-side lip sync off (voices play at once, ahead of the avatar). */
   avSync: z.boolean().default(true),
   inference: z

@@ -86,6 +86,26 @@ export const avatarStatsSchema = z.object({
   keyframeRequests: z.number().int(),
   workerRestarts: z.number().int(),
   blinks: z.number().int(),
+  /**
+   * Voice-driven avatars only (`driver: 'audio'`): speech arrival at the server → the mouth it drove
+   * published to the renderer (ms, p50/p95 over the last frames; null before speech), the model's
+   * look-ahead and its inference time per 40 ms hop.
+   */
+  audioToLip: z
+    .object({
+      speechToMouthMsP50: z.number().nullable(),
+      speechToMouthMsP95: z.number().nullable(),
+      lookaheadMs: z.number(),
+      inferenceMsP50: z.number().nullable(),
+    })
+    .optional(),
+  /**
+   * Lip sync applied for listeners (README "Voice and avatar in sync"): the voice delay sent to them
+   * (`avatarSync.audioDelayMs`), made of the avatar's measured delay behind the voice at the server
+   * (motion capture — for a voice-driven avatar the voice's own arrival — → frame RTP sent, median)
+   * plus a fixed extra for what the server cannot see (ms; null before measured or with sync off).
+   */
+  avSync: z.object({ audioDelayMs: z.number().nullable(), measuredDelayMs: z.number().nullable(), extraMs: z.number() }).optional(),
 });
 export type AvatarStats = z.infer<typeof avatarStatsSchema>;
 
