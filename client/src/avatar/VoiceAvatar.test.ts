@@ -7,7 +7,7 @@ import { initialIdentity } from './VoiceAvatar';
 const base: AvatarStats = {
   identityId: 'demo', state: 'live', fps: 25, framesRendered: 100, framesSent: 100, framesDropped: {}, lateTicks: 0,
   motionAgeMsP50: 200, inferenceMsP50: 20, encodeMsP50: 3, playedToSentMsP50: 30, playedToSentMsP95: 50,
-  bitrateKbps: 600, sentKbps: 580, keyframes: 1, keyframeRequests: 0, workerRestarts: 0, blinks: 2,
+  bitrateKbps: 600, bandwidthEstimateKbps: null, sentKbps: 580, keyframes: 1, keyframeRequests: 0, workerRestarts: 0, blinks: 2,
 };
 
 describe('voice avatar panel', () => {
