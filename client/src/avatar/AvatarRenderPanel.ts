@@ -30,6 +30,8 @@ const STATE_TEXT: Record<AvatarStateData['state'], string> = {
 export class AvatarRenderPanel {
   readonly element: HTMLElement;
   readonly picker: HTMLSelectElement;
+  /** Camera driver only: take the avatar's mouth from the microphone instead of the camera. */
+  readonly mouthFromVoice: HTMLInputElement;
   readonly #state: HTMLElement;
   readonly #stats: HTMLElement;
   readonly #driver: 'camera' | 'audio';
@@ -39,7 +41,10 @@ export class AvatarRenderPanel {
     this.picker = h('select', { class: 'avatar-identity', id: 'avatar-identity', 'aria-label': 'Avatar identity' });
     this.#state = h('span', { class: 'avatar-render-state', 'data-testid': 'avatar-state', role: 'status' });
     this.#stats = h('div', { class: 'avatar-render-stats', 'data-testid': 'avatar-stats' });
-    this.element = h('div', { class: 'avatar-render' }, h('label', {}, 'Identity ', this.picker), ' ', this.#state, this.#stats);
+    this.mouthFromVoice = h('input', { type: 'checkbox', id: 'avatar-mouth-voice', 'aria-label': 'Mouth from my voice' });
+    const mouth = h('label', { class: 'avatar-mouth' }, this.mouthFromVoice, ' Mouth from my voice');
+    mouth.hidden = this.#driver !== 'camera';
+    this.element = h('div', { class: 'avatar-render' }, h('label', {}, 'Identity ', this.picker), ' ', mouth, ' ', this.#state, this.#stats);
   }
 
   setIdentities(identities: readonly IdentitySummaryInfo[], selected?: string): void {

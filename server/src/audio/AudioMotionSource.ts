@@ -72,6 +72,7 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
   #energy = 0;
   #speechProb = 0;
   #latest: AudioMotionSample | undefined;
+  #lastMouthDelta: Float32Array | undefined;
   #seq = 0;
   #closed = false;
   #speechToMouth: number[] = [];
@@ -118,6 +119,15 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * The mouth of the last tick as the model's displacement of the mouth region (canonical cm, R*3,
+   * already gated by the VAD: the rest mouth in silence), for FaceComposer.mouthOnto; undefined
+   * before the first tick or when this source does not take the mouth from audio.
+   */
+  mouthDelta(): Float32Array | undefined {
+    return this.#lastMouthDelta;
   }
 
   latest(): AudioMotionSample | undefined {
@@ -223,6 +233,7 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     }
     const pose = this.#motion.sample(now, speaking ? this.#energy : 0, speaking);
     this.#lastPose = pose;
+    this.#lastMouthDelta = delta;
     const landmarks = this.composer.compose(delta, pose);
     // while audio flows (speech or silence) the motion is as old as the audio behind it, so the
     // session's capture→sent delay (and the listeners' lip-sync delay built on it) covers the

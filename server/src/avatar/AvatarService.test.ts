@@ -137,6 +137,34 @@ describe('AvatarService', () => {
     expect(avatarPeers(room)).toBe(0);
   });
 
+  it("renders another signal's mouth when the source carries a mouth override (camera face, voice mouth)", async () => {
+    const { client, room, peer } = await joined('mouth', 'Alice');
+    const source = replay();
+    let applied = 0;
+    // A stand-in for the voice: the lower inner lip 8 % of the face height below the upper one.
+    Object.assign(source, {
+      mouth: {
+        apply: (landmarks: Float32Array) => {
+          applied += 1;
+          const out = Float32Array.from(landmarks);
+          const height = Math.hypot(out[10 * 3]! - out[152 * 3]!, out[10 * 3 + 1]! - out[152 * 3 + 1]!);
+          out[14 * 3] = out[13 * 3]!;
+          out[14 * 3 + 1] = out[13 * 3 + 1]! + 0.08 * height;
+          return out;
+        },
+      },
+    });
+    const session = await server.avatars.start(room, peer, 'demo', source);
+    await client.waitFor('avatarState', (n) => n.data.state === 'live', 5000);
+    const from = session.recentFrames().length;
+    await new Promise((r) => setTimeout(r, 800));
+    const live = session.recentFrames().slice(from).filter((f) => f.state === 'live');
+    expect(live.length).toBeGreaterThan(0);
+    expect(applied).toBeGreaterThan(0);
+    for (const f of live) expect(f.mouthOpen).toBeCloseTo(0.08, 3);
+    await server.avatars.stop(peer);
+  });
+
   it('lists only the identities granted in the room', async () => {
     const { client } = await joined('grants', 'Alice');
     const { identities } = await client.request('listIdentities', {});

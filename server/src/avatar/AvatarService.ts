@@ -26,7 +26,8 @@ import { StudentModelRegistry } from './StudentModelRegistry';
 import { consumerBandwidthProbe } from './consumerBandwidthProbe';
 
 /** Builds a session's MotionSource once the identity is resolved (the audio driver needs its neutral landmarks). */
-export type MotionSourceFactory = (identity: ResolvedIdentity) => Promise<MotionSource>;
+/** Builds a session's motion source once the identity is granted; `camera()` opens the peer's camera motion stream. */
+export type MotionSourceFactory = (identity: ResolvedIdentity, camera: () => MotionSource) => Promise<MotionSource>;
 
 export interface AvatarServiceOptions {
   motion: MotionService<DecodedMotionFrame>;
@@ -184,7 +185,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       // Granted: only now replace the current avatar (a refused switch leaves it running).
       await this.#closeSession(peer);
       checkStillWanted();
-      source = typeof givenSource === 'function' ? await givenSource(identity) : (givenSource ?? new MotionStreamSource(motion, room.id, peer.id));
+      const camera = (): MotionSource => new MotionStreamSource(motion, room.id, peer.id);
+      source = typeof givenSource === 'function' ? await givenSource(identity, camera) : (givenSource ?? camera());
       checkStillWanted();
       session = await AvatarSession.create({
         room,
@@ -254,6 +256,12 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       this.#options.metrics.sample({ room: session.room.id, peer: peer.id }, stats);
       peer.notify({ type: 'avatarStats', data: stats });
     }
+  }
+
+  /** What drives the peer's current avatar (`MotionSource.kind`: 'camera', 'audio', 'camera+voice', …), undefined without one. */
+  sourceKind(peer: Peer): string | undefined {
+    const session = this.#sessions.get(peer);
+    return session ? this.#sources.get(session)?.kind : undefined;
   }
 
   /**

@@ -392,7 +392,9 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   #render(tick: PacerTick): void {
     const nowMs = performance.now();
     const rtpTimestamp = (this.#rtpBase + Math.round(((tick.dueMs - this.#startMs) * RTP_CLOCK_HZ) / 1000)) >>> 0;
-    const { landmarks, frame } = this.#controller.tick(nowMs);
+    const { landmarks: face, frame } = this.#controller.tick(nowMs);
+    const mouthSource = this.#options.source.mouth;
+    const landmarks = mouthSource && frame.state !== 'calibrating' ? mouthSource.apply(face) : face;
     this.#setState(frame.state);
     this.#lastFaceState = frame.state;
     this.#phaseLock(frame, nowMs);

@@ -58,6 +58,15 @@ export type MotionSourceEvents = {
   close: [];
 };
 
+/**
+ * Replaces the mouth of the landmarks the session is about to render (SuperFace's masked local
+ * signal: the mouth from one source, the rest from another), e.g. the voice's mouth on the camera's
+ * face. `apply` takes and returns 478*3 landmarks normalised to the identity's image.
+ */
+export interface MouthOverride {
+  apply(landmarks: Float32Array): Float32Array;
+}
+
 export interface MotionSource extends Pick<TypedEmitter<MotionSourceEvents>, 'on' | 'once' | 'off'> {
   /** Short name for logs and metrics labels, e.g. 'camera' or 'audio'. */
   readonly kind: string;
@@ -72,6 +81,8 @@ export interface MotionSource extends Pick<TypedEmitter<MotionSourceEvents>, 'on
    * server), so listeners' lip sync uses `avSyncAudioExtraMs` instead of the camera's extra.
    */
   audioToLip?(): NonNullable<AvatarStats['audioToLip']>;
+  /** Set when another signal drives the mouth (applied after retargeting, except while calibrating). */
+  readonly mouth?: MouthOverride;
   /** Blinks the source's own motion has made so far (a voice-driven source blinks itself); counted into the session's stats. */
   readonly blinks?: number;
 }

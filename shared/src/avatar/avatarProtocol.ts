@@ -13,9 +13,18 @@ export const listIdentitiesRequest = z.object({ method: z.literal('listIdentitie
 /** What drives the face: the page's camera motion uplink (default) or its microphone (server/src/audio/). */
 export const avatarDriverSchema = z.enum(['camera', 'audio']);
 export type AvatarDriver = z.infer<typeof avatarDriverSchema>;
+/**
+ * What drives the mouth of a camera-driven avatar: the camera's own motion (default) or the voice
+ * (SuperFace's MTM: the mouth from the microphone, the rest of the face from the camera). A voice
+ * driver's mouth is always the voice's.
+ */
+export const avatarMouthSchema = z.enum(['camera', 'voice']);
+export type AvatarMouth = z.infer<typeof avatarMouthSchema>;
 export const startAvatarRequest = z.object({
   method: z.literal('startAvatar'),
-  data: z.strictObject({ identityId: identityIdSchema, driver: avatarDriverSchema.optional() }),
+  data: z
+    .strictObject({ identityId: identityIdSchema, driver: avatarDriverSchema.optional(), mouth: avatarMouthSchema.optional() })
+    .refine((d) => !(d.driver === 'audio' && d.mouth === 'camera'), { message: "a voice-driven avatar's mouth comes from the voice", path: ['mouth'] }),
 });
 export const stopAvatarRequest = z.object({ method: z.literal('stopAvatar'), data: z.strictObject({}).default({}) });
 
