@@ -85,6 +85,8 @@ async function main(): Promise<void> {
       identities: [{ identityId: 'bench', displayName: 'Bench', studentDir }],
       roomGrants: { '*': ['bench'] },
       inference: { intraOpThreads: args.threads },
+      // the bench measures how many the machine sustains: no admission limit
+      maxSessions: Math.max(...args.counts, 1),
     },
   });
   const workerPid = server.workers.workers[0]!.pid;

@@ -26,10 +26,10 @@ function model(dir: string): AudioToMouthModelFiles {
  * A MotionSource factory for AvatarService.start: taps `peer`'s microphone producer and drives the
  * identity's neutral landmarks with it. Throws BAD_REQUEST when the peer publishes no microphone.
  */
-export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFAULT_AUDIO_MODEL_DIR) {
+export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFAULT_AUDIO_MODEL_DIR, what = 'an audio-driven avatar') {
   return async (identity: ResolvedIdentity): Promise<AudioMotionSource> => {
     const mic = [...peer.producers.values()].find((p) => p.kind === 'audio' && p.appData.source === 'mic' && !p.closed);
-    if (!mic) throw new BadRequestError('an audio-driven avatar needs a published microphone');
+    if (!mic) throw new BadRequestError(`${what} needs a published microphone`);
     const { width, height } = identity.manifest.identity.imageSize;
     const audio = await startAudioMotion(room.router, mic.id, {
       referenceLandmarks: Float32Array.from(identity.manifest.identity.neutralLandmarks),
@@ -45,7 +45,7 @@ export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFA
  * mouth from its microphone (VoiceMouthSource). Throws BAD_REQUEST without a microphone.
  */
 export function voiceMouthSourceFactory(room: Room, peer: Peer, modelDir = DEFAULT_AUDIO_MODEL_DIR) {
-  const voiceFactory = audioMotionSourceFactory(room, peer, modelDir);
+  const voiceFactory = audioMotionSourceFactory(room, peer, modelDir, "the avatar's mouth from your voice");
   return async (identity: ResolvedIdentity, camera: () => MotionSource): Promise<VoiceMouthSource> => {
     const voice = await voiceFactory(identity);
     return new VoiceMouthSource(camera(), voice);

@@ -40,6 +40,7 @@ beforeAll(async () => {
       inference: { restartDelayMs: 100 },
       avSyncExtraMs: 100,
       avSyncAudioExtraMs: 7,
+      maxSessions: 3,
     },
   });
 });
@@ -163,6 +164,30 @@ describe('AvatarService', () => {
     expect(applied).toBeGreaterThan(0);
     for (const f of live) expect(f.mouthOpen).toBeCloseTo(0.08, 3);
     await server.avatars.stop(peer);
+  });
+
+  it('a refused switch (unknown identity, no microphone for a voice mouth or voice driver) leaves the running avatar', async () => {
+    const { client, room } = await joined('switch', 'Alice');
+    const { producerId } = await client.request('startAvatar', { identityId: 'demo' });
+    await expect(client.request('startAvatar', { identityId: 'nobody', mouth: 'voice' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.request('startAvatar', { identityId: 'demo', mouth: 'voice' })).rejects.toThrow(/BAD_REQUEST.*mouth from your voice needs a published microphone/);
+    await expect(client.request('startAvatar', { identityId: 'demo', driver: 'audio' })).rejects.toThrow(/BAD_REQUEST.*needs a published microphone/);
+    expect(server.avatars.sessions).toHaveLength(1);
+    expect(server.avatars.sessions[0]!.producerId).toBe(producerId);
+    expect(avatarPeers(room)).toBe(1);
+    await client.request('stopAvatar', {});
+  });
+
+  it('renders at most avatar.maxSessions avatars at once and refuses one more with UNAVAILABLE', async () => {
+    const peers = await Promise.all(['A', 'B', 'C', 'D'].map((name) => joined('capacity', name)));
+    for (const { room, peer } of peers.slice(0, 3)) await server.avatars.start(room, peer, 'demo', replay());
+    const fourth = peers[3]!;
+    await expect(fourth.client.request('startAvatar', { identityId: 'demo' })).rejects.toThrow(/UNAVAILABLE.*at most 3 avatars/);
+    // a peer that already has one may still switch it
+    await server.avatars.start(peers[0]!.room, peers[0]!.peer, 'demo', replay(), { kind: 'replay-2' });
+    expect(server.avatars.sessions).toHaveLength(3);
+    for (const { peer } of peers) await server.avatars.stop(peer);
+    expect(server.avatars.sessions).toHaveLength(0);
   });
 
   it('lists only the identities granted in the room', async () => {

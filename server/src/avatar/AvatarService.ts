@@ -16,7 +16,7 @@ import type { Peer } from '../rooms/Peer';
 import type { Room } from '../rooms/Room';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type { AvatarConfig } from './avatarConfig';
-import { AvatarStartCancelledError, avatarStartError, PeerLeftError } from './avatarErrors';
+import { AvatarCapacityError, AvatarStartCancelledError, avatarStartError, PeerLeftError } from './avatarErrors';
 import { SignallingError } from '../signalling/SignallingError';
 import type { AvatarMetrics } from './AvatarMetrics';
 import { AvatarSession } from './AvatarSession';
@@ -100,10 +100,11 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
    * everything it built (server producer, ffmpeg, model reference) as soon as its current step
    * ends. So a peer has at most one session and one server producer at any time.
    */
-  async start(room: Room, peer: Peer, identityId: string, source?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
+  async start(room: Room, peer: Peer, identityId: string, source?: MotionSource | MotionSourceFactory,
+    options: { kind?: string } = {}): Promise<AvatarSession> {
     if (this.#closed) throw avatarStartError(new Error('avatar service closed'), identityId);
     const ticket = this.#nextTicket(peer);
-    return this.#enqueue(peer, () => this.#start(room, peer, identityId, ticket, source));
+    return this.#enqueue(peer, () => this.#start(room, peer, identityId, ticket, source, options.kind));
   }
 
   /**
@@ -163,7 +164,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     this.#log.error({ err: error, event }, 'AvatarService listener threw');
   }
 
-  async #start(room: Room, peer: Peer, identityId: string, ticket: number, givenSource?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
+  async #start(room: Room, peer: Peer, identityId: string, ticket: number, givenSource?: MotionSource | MotionSourceFactory,
+    kind?: string): Promise<AvatarSession> {
     const { identities, config, metrics, motion } = this.#options;
     const log = peer.log.child({ component: 'AvatarService', identityId });
     if (this.#superseded(peer, ticket)) {
@@ -171,7 +173,10 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       throw new AvatarStartCancelledError(identityId);
     }
     const existing = this.#sessions.get(peer);
-    if (existing?.identity.identityId === identityId && !existing.closed) return existing;
+    // The same identity driven by the same signals: nothing to change.
+    if (existing?.identity.identityId === identityId && !existing.closed && (kind === undefined || this.#sources.get(existing)?.kind === kind)) {
+      return existing;
+    }
     peer.notify({ type: 'avatarState', data: { state: 'starting', identityId } });
     let source: MotionSource | undefined = typeof givenSource === 'function' ? undefined : givenSource;
     let session: AvatarSession | undefined;
@@ -182,11 +187,15 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     try {
       const identity = await identities.resolve(this.#requester(room, peer), identityId);
       checkStillWanted();
-      // Granted: only now replace the current avatar (a refused switch leaves it running).
-      await this.#closeSession(peer);
-      checkStillWanted();
       const camera = (): MotionSource => new MotionStreamSource(motion, room.id, peer.id);
       source = typeof givenSource === 'function' ? await givenSource(identity, camera) : (givenSource ?? camera());
+      checkStillWanted();
+      // Granted and its motion source built (e.g. the microphone is there): only now replace the
+      // current avatar, so a refused switch leaves it running.
+      const limit = config.maxSessions;
+      const others = [...this.#sessions.keys()].filter((p) => p !== peer).length;
+      if (others >= limit) throw new AvatarCapacityError(limit);
+      await this.#closeSession(peer);
       checkStillWanted();
       session = await AvatarSession.create({
         room,

@@ -28,11 +28,11 @@ export function avatarRequestHandler(service: AvatarService): AvatarRequestHandl
           const driver = request.data.driver ?? 'camera';
           const voiceMouth = driver === 'camera' && request.data.mouth === 'voice';
           const kind = driver === 'audio' ? 'audio' : voiceMouth ? 'camera+voice' : 'camera';
-          // A session of the same identity is reused only if the same signals drive it.
-          const current = service.sourceKind(peer);
-          if (current !== undefined && current !== kind) await service.stop(peer);
+          // A session of the same identity is reused only if the same signals drive it; a refused
+          // switch (identity, microphone) leaves the current avatar running.
           const session = await service.start(room, peer, request.data.identityId,
-            driver === 'audio' ? audioMotionSourceFactory(room, peer) : voiceMouth ? voiceMouthSourceFactory(room, peer) : undefined);
+            driver === 'audio' ? audioMotionSourceFactory(room, peer) : voiceMouth ? voiceMouthSourceFactory(room, peer) : undefined,
+            { kind });
           const result: AvatarResults['startAvatar'] = {
             producerId: session.producerId,
             serverPeerId: session.serverProducer.peer.id,
