@@ -71,7 +71,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.#button.title = options.localMedia.videoTrack
       ? 'Send only face motion instead of video'
       : 'Avatar mode needs a camera';
-    this.#button.addEventListener('click', () => void this.toggle());
+    // Refusals are already shown in the panel; nothing is left to throw into the page.
+    this.#button.addEventListener('click', () => void this.toggle().catch((error: unknown) => console.warn('avatar mode:', error)));
     options.view.toolbar.add(this.#button);
     this.#panel.element.hidden = true;
     options.view.toolbar.add(this.#panel.element);

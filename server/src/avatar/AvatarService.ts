@@ -61,7 +61,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     super();
     this.#options = options;
     this.#log = options.logger.child({ component: 'AvatarService' });
-    this.models = new StudentModelRegistry({ inference: options.config.inference, logger: this.#log });
+    this.models = new StudentModelRegistry({ inference: options.config.inference, logger: options.logger });
     this.#timer = setInterval(() => this.#tick(), 1000);
     this.#timer.unref();
   }
