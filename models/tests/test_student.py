@@ -276,3 +276,23 @@ def test_reexport_keeps_the_pictures_and_is_idempotent(tmp_path):
     assert m["model"]["sha256"] == sha256_file(model / "student.onnx") == first["sha256"]
     again = reexport(model, dry_run=True)
     assert again["sha256"] == first["sha256"] and again["max_levels_vs_previous"] == 0
+
+
+def test_teacher_renders_with_the_learned_selfie_matte():
+    """--teacher-matte selfie: the training renders' teacher layers its foreground with the selfie matte."""
+    from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
+    from avatar_ml.student.data import teacher_renders, track_source
+    from avatar_ml.student.reference import reference_square
+    from avatar_ml.student.source import load_source
+
+    src = load_source(PORTRAIT)
+    track = track_source(src, FaceLandmarkExtractor(threads=1), 1)
+    neutral_px = track.landmarks[0]
+    ref = reference_square(neutral_px, src.width, src.height)
+    grab, lm_g, _ = teacher_renders(src, 0, neutral_px, ref, 2, matte="grabcut")
+    selfie, lm_s, _ = teacher_renders(src, 0, neutral_px, ref, 2, matte="selfie")
+    assert np.array_equal(lm_g, lm_s)  # same motion, only the matte differs
+    assert selfie.shape == grab.shape and selfie.dtype == np.uint8 and 30 < selfie.mean() < 230
+    assert np.abs(selfie.astype(int) - grab.astype(int)).max() > 10  # the layering differs somewhere
+    with pytest.raises(ValueError, match="unknown teacher matte"):
+        teacher_renders(src, 0, neutral_px, ref, 1, matte="chroma")

@@ -51,6 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train-fraction", type=float, default=DEFAULT_TRAIN_FRACTION,
                    help="clips: leading share of the frames used for training; the rest scores the gates")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--teacher-matte", choices=["grabcut", "selfie"], default="grabcut",
+                   help="the teacher's person matte for the training renders: its GrabCut (default) or the learned "
+                        "selfie matte of @mediapipe/selfie_segmentation")
     p.add_argument("--exclude-motion", action="append", default=[], metavar="CLIP",
                    help="leave this motion-library clip (e.g. d10.mp4) out of the teacher renders (repeatable); "
                         "the source's own clip is always left out")
@@ -125,7 +128,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     train_frames = max(1, int(round(a.train_fraction * n))) if src.kind == "clip" else 1
     key = {"source_sha256": src.sha256, "preset": a.preset, "recipe": recipe.as_dict(),
            "train_fraction": a.train_fraction if src.kind == "clip" else 1.0, "frames_read": n,
-           "exclude_motion": sorted(a.exclude_motion)}
+           "exclude_motion": sorted(a.exclude_motion), "teacher_matte": a.teacher_matte}
     out.mkdir(parents=True, exist_ok=True)
     if a.resume and (work / "recipe.json").is_file():
         old = json.loads((work / "recipe.json").read_text())
@@ -155,7 +158,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         track = track_source(src, extractor, n if src.kind == "clip" else 1, prog)
         em.progress("landmarks", 1, 1)
         ts = build_training_set(src, extractor, train_frames, recipe.teacher_frames, prog, track=track,
-                                exclude_motion=tuple(a.exclude_motion))
+                                exclude_motion=tuple(a.exclude_motion), matte=a.teacher_matte)
         track_lm, track_valid = track.landmarks, track.valid
         np.savez(work / "track.tmp.npz", landmarks=track_lm, valid=track_valid)
         os.replace(work / "track.tmp.npz", track_path)
@@ -267,7 +270,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
                                 "time_budget_s": a.time_budget_s, "train_fraction": key["train_fraction"],
                                 "train_frames": int(train_frames), "real_frames": int(ts.is_real.sum()),
                                 "teacher_renders": int((~ts.is_real).sum()), "teacher_drivers": ts.teacher_drivers,
-                                "matte": "teacher GrabCut (learned selfie matte not used)",
+                                "matte": ("teacher GrabCut" if ts.matte == "grabcut" else "teacher with the learned selfie matte"),
                                 "losses": "region-weighted L1 + SSIM (eyes/mouth x4), LSGAN PatchGAN late",
                                 "degradations": "blur, noise, JPEG, down-up on the source (p_degrade)",
                                 "optimisation_s": round(trainer.train_s, 1),
