@@ -221,7 +221,8 @@ def test_contact_sheet_stacks_one_labelled_frame_per_clip(tmp_path):
         d = tmp_path / name
         d.mkdir()
         write_video(d / "side_by_side.mp4", [np.full((64, 128, 3), level, np.uint8)] * 4, fps=25)
-        metrics = {"model": "teacher", "methods": {"teacher": {"per_frame": {"ssim": [0.5, 0.6, 0.7, 0.8]}}}}
+        model = "student:/some/dir" if name == "clipB" else "teacher"  # a trained student is scored as "student"
+        metrics = {"model": model, "methods": {model.split(":")[0]: {"per_frame": {"ssim": [0.5, 0.6, 0.7, 0.8]}}}}
         (d / "metrics.json").write_text(json.dumps(metrics))
     contact_sheet([str(tmp_path), "--frame", "2", "--scale", "1"])
     sheet = read_image(tmp_path / "contact_sheet.jpg")
