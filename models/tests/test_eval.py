@@ -175,6 +175,44 @@ def test_ceiling_recovers_a_known_shift_and_its_follow_fraction():
     assert math.isnan(follow_fraction(flow, np.zeros_like(flow), mask))
 
 
+def test_agreement_is_ssim_and_psnr_over_the_valid_frames_only():
+    from avatar_ml.eval.harness import agreement
+
+    rng = np.random.default_rng(1)
+    a = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(3)]
+    noisy = [np.clip(x.astype(int) + rng.integers(-20, 21, x.shape), 0, 255).astype(np.uint8) for x in a]
+    same = agreement(a, a, np.array([True, True, True]))
+    assert same["ssim"] == pytest.approx(1.0) and same["psnr"] is None and same["frames"] == 3
+    # frame 2 is a different image but invalid: it must not count
+    mixed = agreement([noisy[0], noisy[1], a[0]], [a[0], a[1], a[2]], np.array([True, True, False]))
+    assert mixed["frames"] == 2
+    assert mixed["ssim"] == pytest.approx((ssim(noisy[0], a[0]) + ssim(noisy[1], a[1])) / 2, abs=1e-4)
+    assert mixed["psnr"] == pytest.approx((psnr(noisy[0], a[0]) + psnr(noisy[1], a[1])) / 2, abs=1e-3)
+    with pytest.raises(ValueError):
+        agreement(a, a[:2], np.array([True, True, True]))
+
+
+def test_cli_cross_reenactment_of_another_model_adds_the_teacher_and_its_agreement(tmp_path):
+    """Cross-reenactment has no real frames; a model other than the teacher (a student, warp2d) is also
+    measured against the teacher's render on the same crops (`agreement_with_teacher`). The source here is
+    a still image (a portrait), as for a student onboarded from a photo."""
+    still = tmp_path / "d18_f0.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(MEDIA / "d18.mp4"), "-frames:v", "1", str(still)], check=True)
+    out = tmp_path / "cross"
+    cmd = [sys.executable, "-m", "avatar_ml.eval", "--model", "warp2d", "--clip", str(still),
+           "--driver", str(MEDIA / "d10.mp4"), "--frames", "4", "--identity-stride", "2", "--no-degraded",
+           "--no-video", "--size", "256", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=REPO, env={"PYTHONPATH": str(REPO / "models"), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["mode"] == "cross" and set(m["methods"]) == {"driver", "warp2d", "teacher", "static"}
+    assert "agreement_with_teacher" not in m["methods"]["teacher"]
+    w, s = m["methods"]["warp2d"]["agreement_with_teacher"], m["methods"]["static"]["agreement_with_teacher"]
+    assert w["frames"] == 4 and 0 < w["ssim"] < 1 and w["psnr"] > 10
+    assert w["ssim"] > s["ssim"]  # a warp that moves with the driver agrees better with the teacher than a still
+
+
 def test_contact_sheet_stacks_one_labelled_frame_per_clip(tmp_path):
     from avatar_ml.eval.contact_sheet import main as contact_sheet
     from avatar_ml.landmarks.video_io import read_image, write_video
@@ -183,7 +221,8 @@ def test_contact_sheet_stacks_one_labelled_frame_per_clip(tmp_path):
         d = tmp_path / name
         d.mkdir()
         write_video(d / "side_by_side.mp4", [np.full((64, 128, 3), level, np.uint8)] * 4, fps=25)
-        metrics = {"model": "teacher", "methods": {"teacher": {"per_frame": {"ssim": [0.5, 0.6, 0.7, 0.8]}}}}
+        model = "student:/some/dir" if name == "clipB" else "teacher"  # a trained student is scored as "student"
+        metrics = {"model": model, "methods": {model.split(":")[0]: {"per_frame": {"ssim": [0.5, 0.6, 0.7, 0.8]}}}}
         (d / "metrics.json").write_text(json.dumps(metrics))
     contact_sheet([str(tmp_path), "--frame", "2", "--scale", "1"])
     sheet = read_image(tmp_path / "contact_sheet.jpg")

@@ -25,9 +25,11 @@ def sheet_row(clip_dir: Path, frame: int, scale: float) -> np.ndarray:
     img = frames[min(frame, len(frames) - 1)]
     img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     metrics = json.loads((clip_dir / "metrics.json").read_text())
-    per_frame = metrics["methods"][metrics["model"]]["per_frame"]["ssim"]
+    # `student:<dir>` is scored under the method name "student"; a plug-in `pkg.mod:factory` under its full name
+    name = metrics["model"] if metrics["model"] in metrics["methods"] else metrics["model"].split(":", 1)[0]
+    per_frame = metrics["methods"][name]["per_frame"]["ssim"]
     ssim = per_frame[frame] if frame < len(per_frame) and per_frame[frame] is not None else float("nan")
-    label = f"{clip_dir.name}  frame {frame}  {metrics['model']} SSIM {ssim:.3f}"
+    label = f"{clip_dir.name}  frame {frame}  {name} SSIM {ssim:.3f}"
     bar = np.full((22, img.shape[1], 3), 20, np.uint8)
     cv2.putText(bar, label, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (235, 235, 235), 1, cv2.LINE_AA)
     return np.concatenate([bar, img], axis=0)

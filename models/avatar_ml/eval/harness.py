@@ -195,8 +195,12 @@ class Harness:
         if start and result["mode"] == "self":  # the identity floor over the same frames
             result["methods"]["real"] = self._real_row(frames[start:], track.landmarks[start:], valid[start:], src_emb)
         columns = [(first_col[0], first_col[1][start:])]
-        refs = (("teacher",) if o.train_fraction is not None else ()) + BASELINES  # the 60/40 protocol adds the teacher
+        # The 60/40 protocol adds the teacher; so does cross-reenactment of any other model, where (no real
+        # frames) the teacher's render is the reference its agreement is measured against.
+        with_teacher = o.train_fraction is not None or (result["mode"] == "cross" and spec.name != "teacher")
+        refs = (("teacher",) if with_teacher else ()) + BASELINES
         names = [spec.name] + [b for b in refs if b != spec.name]
+        method_crops: dict[str, list[np.ndarray]] = {}
         for name in names:
             mspec = spec if name == spec.name else resolve_model(name)
             if o.train_fraction is not None and name == spec.name:
@@ -210,6 +214,12 @@ class Harness:
                 metrics["training"] = train_info
             result["methods"][name] = metrics
             columns.append((name, crops))
+            method_crops[name] = crops
+        if result["mode"] == "cross" and spec.name != "teacher":
+            for name, crops in method_crops.items():
+                if name != "teacher":
+                    result["methods"][name]["agreement_with_teacher"] = agreement(
+                        crops, method_crops["teacher"], ctx.valid[idx])
         if o.degraded and o.train_fraction is None:
             result["degraded_source"] = self._degraded(spec, source, ctx)
         elif o.degraded:
@@ -384,6 +394,19 @@ class Harness:
         check("identity_distance", ident, ident is not None and ident <= TARGETS["identity_distance"])
         check("s_per_frame", m.get("s_per_frame"), (m.get("s_per_frame") or 1e9) <= TARGETS["s_per_frame"])
         return checks
+
+
+def agreement(crops: list[np.ndarray], reference: list[np.ndarray], valid: np.ndarray) -> dict:
+    """How closely one method's crops match another's (cross-reenactment has no real frames, so a
+    student is compared with the teacher it was distilled from): mean SSIM and PSNR (dB) over the
+    frames where `valid` (T,) is true; `crops` and `reference` are T 256x256x3 uint8 crops each.
+    Identical crops give ssim 1.0 and psnr null (+inf is not JSON). Raises ValueError on a length mismatch."""
+    if len(crops) != len(reference) or len(crops) != len(valid):
+        raise ValueError(f"agreement: {len(crops)} crops vs {len(reference)} reference crops vs {len(valid)} flags")
+    ss = [ssim(a, b) for a, b, v in zip(crops, reference, valid) if v]
+    ps = [psnr(a, b) for a, b, v in zip(crops, reference, valid) if v]
+    return {"ssim": _r(_nanmean(ss)), "psnr": _r(_nanmean(ps), 3), "frames": len(ss),
+            "note": "agreement with the teacher's render on the same crops (not a ground truth)"}
 
 
 def frame_set(idx: np.ndarray, valid: np.ndarray, start: int, train_fraction: float | None) -> dict:
