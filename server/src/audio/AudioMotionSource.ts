@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'node:events';
 import { FaceComposer } from './FaceComposer';
 import { ListeningMotion, type IdlePose } from './ListeningMotion';
+import { MouthEnvelope } from './MouthEnvelope';
 import type { PcmChunk } from './RtpAudioReceiver';
 import { SileroVad, SpeechGate, VAD_FRAME } from './SileroVad';
 import { StreamingAudioToMouth, type AudioToMouthModelFiles, type MouthFrame } from './StreamingAudioToMouth';
@@ -57,6 +58,8 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
   readonly kind = 'audio';
   readonly composer: FaceComposer;
   readonly #model: StreamingAudioToMouth;
+  /** The model's envelope drive (manifest `envelope_drive`), if it has one. */
+  readonly #envelope: MouthEnvelope | undefined;
   readonly #vad: SileroVad;
   readonly #gate = new SpeechGate();
   readonly #motion: ListeningMotion;
@@ -85,11 +88,12 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
   readonly #onFeedClose = (): void => this.close();
 
   private constructor(feed: PcmFeed, composer: FaceComposer, model: StreamingAudioToMouth, vad: SileroVad,
-    closedDelta: Float32Array, options: AudioMotionOptions) {
+    closedDelta: Float32Array, envelope: MouthEnvelope | undefined, options: AudioMotionOptions) {
     super();
     this.#feed = feed;
     this.composer = composer;
     this.#model = model;
+    this.#envelope = envelope;
     this.#vad = vad;
     this.#closedDelta = closedDelta;
     this.#options = { fps: 25, seed: 1, gateAttackMs: 30, gateReleaseMs: 120, mouthFromAudio: true, ...options };
@@ -113,7 +117,9 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     // the closed mouth is the identity's own rest (the reference the model was conditioned on:
     // zero displacement), not the model's guess for silence, which drifts for unseen faces
     const closed = new Float32Array(composer.referenceRegion.length);
-    return new AudioMotionSource(feed, composer, mouth, vad, closed, options);
+    const drive = model.entry.envelope_drive;
+    const envelope = drive ? new MouthEnvelope(model.manifest, drive) : undefined;
+    return new AudioMotionSource(feed, composer, mouth, vad, closed, envelope, options);
   }
 
   get closed(): boolean {
@@ -178,7 +184,9 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     for (const f of frames) {
       this.#stats.mouthFrames += 1;
       const captureMs = this.#captureTime(f.centreSample) ?? now;
-      this.#mouth = { frame: f, captureMs, readyMs: now };
+      // the envelope follower steps on every frame, in order, whatever the gate says
+      const frame = this.#envelope ? { ...f, delta: this.#envelope.apply(f.delta, f.leadRms) } : f;
+      this.#mouth = { frame, captureMs, readyMs: now };
       this.#energy = Math.min(1, f.rms / 0.1);
     }
   }
