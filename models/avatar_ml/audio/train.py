@@ -112,10 +112,13 @@ def gap_index() -> tuple[int, int]:
 
 
 def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.ndarray, steps: int, seed: int,
-               opus: dict[str, list[np.ndarray]], log, real_share: float = 0.5, external=None
-               ) -> tuple[LogMelConvEncoder | None, MouthHead, dict]:
+               opus: dict[str, list[np.ndarray]], log, real_share: float = 0.5, external=None,
+               corr_weight: float = 0.0) -> tuple[LogMelConvEncoder | None, MouthHead, dict]:
     """Trains encoder + head (default) or, with `external` = (featurize, feature_dim), the head
-    alone on a fixed encoder's features (a wav2vec2/HuBERT export)."""
+    alone on a fixed encoder's features (a wav2vec2/HuBERT export). `corr_weight` adds
+    corr_weight * (1 - Pearson correlation over each crop) of the predicted and real inner-lip gap
+    (the opening metric is a correlation: this rewards moving at the right moments over hedging
+    towards the mean)."""
     torch.manual_seed(seed)
     r3 = basis_frames.shape[1]
     _, basis = pca(basis_frames, 16)
@@ -150,6 +153,14 @@ def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.n
         gt = tgt[..., up * 3 + 1] - tgt[..., lo * 3 + 1]
         loss_gap = (((gp - gt) ** 2) * msk.float()).sum() / (msk.float().sum() + 1e-6)
         loss = loss_pos + 2.0 * loss_vel + 2.0 * loss_gap
+        if corr_weight > 0:
+            mf = msk.float()
+            cnt = mf.sum(dim=1) + 1e-6
+            gpc = gp - (gp * mf).sum(dim=1, keepdim=True) / cnt[:, None]
+            gtc = gt - (gt * mf).sum(dim=1, keepdim=True) / cnt[:, None]
+            cov = (gpc * gtc * mf).sum(dim=1)
+            r = cov / torch.sqrt((gpc**2 * mf).sum(dim=1) * (gtc**2 * mf).sum(dim=1) + 1e-8)
+            loss = loss + corr_weight * (1 - r).mean()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -73,6 +73,19 @@ describe('StreamingAudioToMouth (shipped model, onnxruntime-node)', () => {
     expect(inference.length).toBeGreaterThan(10);
   });
 
+  it("carries, with each frame, the raw RMS of the frame envelope_drive.lead_frames later (within the look-ahead)", async () => {
+    const lead = 3;
+    const m = await StreamingAudioToMouth.create(files, composer.referenceRegion, { envelopeLeadFrames: lead });
+    const frames: MouthFrame[] = [];
+    const audio = speech.subarray(0, 16000);
+    for (let s = 0; s < audio.length; s += 320) frames.push(...(await m.push(audio.subarray(s, s + 320), s)));
+    await m.close();
+    expect(frames.length).toBeGreaterThan(30);
+    for (let k = 0; k + lead < frames.length; k++) expect(frames[k]!.leadRms).toBeCloseTo(frames[k + lead]!.rms, 6);
+    const over = StreamingAudioToMouth.create(files, composer.referenceRegion, { envelopeLeadFrames: 99 });
+    await expect(over).rejects.toThrow(/within the look-ahead/);
+  });
+
   it('keeps the mouth still in silence after speech', async () => {
     const audio = new Float32Array(speech.length + 48000);
     audio.set(speech);

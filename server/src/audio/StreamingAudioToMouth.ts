@@ -55,6 +55,18 @@ export type StreamingAudioToMouthOptions = {
   envelopeLeadFrames?: number;
 };
 
+function lookaheadFramesOf(m: AudioToMouthManifest): number {
+  return Math.round(((m.lookahead_ms / 1000) * m.sample_rate - m.window_samples / 2) / m.hop_samples);
+}
+
+/** @throws if the envelope lead reaches past the look-ahead (those frames would not have arrived) */
+function leadFramesOf(files: AudioToMouthModelFiles, options: StreamingAudioToMouthOptions): number {
+  const lead = options.envelopeLeadFrames ?? files.entry.envelope_drive?.lead_frames ?? 0;
+  const max = lookaheadFramesOf(files.manifest);
+  if (lead > max) throw new Error(`the envelope lead (${lead} frames) must lie within the look-ahead (${max})`);
+  return lead;
+}
+
 export class StreamingAudioToMouth {
   readonly manifest: AudioToMouthManifest;
   /** Frames of future audio a frame's output depends on (from the manifest's look-ahead). */
@@ -88,11 +100,8 @@ export class StreamingAudioToMouth {
     this.#contextFrames = options.contextFrames ?? 64;
     this.#stepFrames = options.stepFrames ?? 2;
     const m = files.manifest;
-    this.lookaheadFrames = Math.round(((m.lookahead_ms / 1000) * m.sample_rate - m.window_samples / 2) / m.hop_samples);
-    this.#leadFrames = options.envelopeLeadFrames ?? files.entry.envelope_drive?.lead_frames ?? 0;
-    if (this.#leadFrames > this.lookaheadFrames) {
-      throw new Error(`the envelope lead (${this.#leadFrames} frames) must lie within the look-ahead (${this.lookaheadFrames})`);
-    }
+    this.lookaheadFrames = lookaheadFramesOf(m);
+    this.#leadFrames = leadFramesOf(files, options);
     if (reference.length !== files.manifest.mouth_region.length * 3) {
       throw new Error(`reference mouth must have ${files.manifest.mouth_region.length * 3} floats`);
     }
@@ -102,6 +111,7 @@ export class StreamingAudioToMouth {
   /** `reference`: FaceComposer.referenceRegion of the identity. */
   static async create(files: AudioToMouthModelFiles, reference: Float32Array,
     options: StreamingAudioToMouthOptions = {}): Promise<StreamingAudioToMouth> {
+    leadFramesOf(files, options); // validates before any session is made
     const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 };
     const encoder = await ort.InferenceSession.create(path.join(files.dir, files.entry.encoder), opts);
     const head = await ort.InferenceSession.create(path.join(files.dir, files.entry.head), opts);
