@@ -3,7 +3,11 @@
  * participant's voice: PCM from an AudioTap -> Silero VAD + audio-to-mouth model -> mouth, plus
  * ListeningMotion for eyes and head, composed on the identity's reference landmarks (FaceComposer)
  * and published at `fps` as `space: 'identity'` samples. In silence (VAD off, muted, no packets)
- * the mouth eases to the identity's rest mouth while blinks, sway and saccades go on.
+ * the mouth eases to the identity's rest mouth while blinks, sway and saccades go on. When the
+ * model carries an `envelope_drive` (manifest), the head's inner-lip opening is mixed with one
+ * driven by the voice's loudness envelope (MouthEnvelope) before the gate: the mouth opens and
+ * closes at the syllable rate with the voice; the offline eval (`npm run eval:lipsync`) scores
+ * the same mix and gate.
  *
  * captureTimeMs is when the voice behind the mouth arrived (the RTP packet carrying the frame's
  * centre), so the session's capture→presentation figures and the listener lip sync cover it.
