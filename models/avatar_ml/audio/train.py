@@ -279,8 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nested-steps", type=int, default=600)
     ap.add_argument("--envelope-weight", type=float, default=None,
                     help="ship an envelope drive with this weight (0-1; envelope.py); omitted = none")
+    ap.add_argument("--envelope-only", action="store_true",
+                    help="train nothing: give the manifest's default-family models an envelope drive (--envelope-weight) "
+                         "computed from each model's own training clips")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.envelope_only:
+        return add_envelope_drives(args.out, args.envelope_weight)
     log = lambda s: print(s, flush=True)  # noqa: E731
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -355,6 +360,26 @@ def main(argv: list[str] | None = None) -> int:
                if args.envelope_weight is not None and external is None else {}),
         })
     write_manifest(args.out, manifest_models, clips, synth_items, args)
+    return 0
+
+
+def add_envelope_drives(out: Path, weight: float | None) -> int:
+    """Adds (or replaces) `envelope_drive` on every default-family model of `out`/manifest.json,
+    from that model's own `trained_on_real` clips (a fold never sees its held-out clip here either)."""
+    if weight is None:
+        raise SystemExit("--envelope-only needs --envelope-weight")
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text())
+    clips = {c.name: c for c in (load_clip(p) for p in SPEECH_CLIPS)}
+    for m in manifest["models"]:
+        if m.get("family", "default") != "default":
+            continue
+        real = [shift_targets(real_utterance(clips[n]), m.get("av_offsets_s", {}).get(n, 0.0)) for n in m["trained_on_real"]]
+        m["envelope_drive"] = envelope_drive(real, weight, env.EnvelopeParams())
+        print(f"{m['name']}: envelope drive w={weight}, full gap {m['envelope_drive']['full_gap_cm']} cm "
+              f"(from {m['trained_on_real']})", flush=True)
+    manifest["provenance"]["envelope_drive_by"] = f"python -m avatar_ml.audio.train --envelope-only --envelope-weight {weight}"
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
     return 0
 
 
