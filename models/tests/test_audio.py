@@ -140,6 +140,10 @@ def test_shipped_manifest_lists_leave_one_out_folds():
     for e in default:
         assert e["held_out"] not in e["trained_on_real"]
         assert (path.parent / e["encoder"]).exists() and (path.parent / e["head"]).exists()
+        drive = e.get("envelope_drive")
+        if drive:  # the envelope lead must lie inside the look-ahead the server waits for
+            assert len(drive["open_direction"]) == 3 * len(m["mouth_region"]) and 0 <= drive["weight"] <= 1
+            assert drive["lead_frames"] * HOP + WINDOW / 2 <= m["lookahead_ms"] / 1000 * 16000
 
 
 def test_envelope_follows_loudness_and_rests_in_silence():
