@@ -37,10 +37,12 @@ SILENCE_POWER = 1e-6  # -60 dBFS: frames below do not move the speech level
 @dataclass(frozen=True)
 class EnvelopeParams:
     """Defaults chosen on the four speech clips (a grid of lead 0-5 frames, attack 10-60 ms, release
-    60-250 ms, lo_db -30..-12; envelope alone scored against the real mouths): an 80 ms lead (mouths
-    open before the sound), 60/120 ms attack/release (syllable rate), a 16 dB range under the level."""
+    60-250 ms, lo_db -30..-12; the envelope alone scored against the real mouths and against the
+    speech envelope): 60/120 ms attack/release (syllable rate), a 16 dB range under the level, and
+    a 40 ms lead that offsets the attack (lag-0 envelope correlation 0.88, vs 0.79 with no lead and
+    0.83 with 80 ms; the real-mouth figure barely moves, 0.08-0.10)."""
 
-    lead_frames: int = 4
+    lead_frames: int = 2
     lo_db: float = -12.0
     hi_db: float = 4.0
     attack_ms: float = 60.0
