@@ -124,6 +124,8 @@ describe('audio-only avatar: microphone → audio-to-mouth → student → VP8 �
     expect(mean(quiet.map((f) => f.mouthOpen!))).toBeLessThan(mean(loud.map((f) => f.mouthOpen!)));
     const eyes = quiet.flatMap((f) => (f.eyeOpen === null ? [] : [f.eyeOpen]));
     expect(eyes.length).toBeGreaterThan(0);
-    expect(figures.mouth_envelope_corr!).toBeGreaterThan(0);
+    // the issue's target is 0.5 (measured 0.46-0.61 with the envelope drive at load 6-10); the head
+    // alone measured 0.19-0.28, so this guards the drive without failing on a loaded machine
+    expect(figures.mouth_envelope_corr!).toBeGreaterThan(0.35);
   }, 120_000);
 });
