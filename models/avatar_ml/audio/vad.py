@@ -27,6 +27,9 @@ def speech_probabilities(audio: np.ndarray) -> np.ndarray:
     """(K,) Silero v5 probability per 512-sample frame (frame k ends at sample 512 (k + 1))."""
     import onnxruntime as ort
 
+    if not silero_path().exists():
+        raise FileNotFoundError(f"Silero VAD not found at {silero_path()} (the server's copy, from npm's "
+                                "@ricky0123/vad-web): install the node modules first")
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
