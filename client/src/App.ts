@@ -21,7 +21,7 @@ export type AppState = 'idle' | 'joining' | 'in-call' | 'ended';
 export type AppEvents = {
   statechange: [AppState];
   /** A call started: extensions add toolbar controls and use the session here. */
-  sessionstarted: [{ session: CallSession; view: CallView; localMedia: LocalMedia }];
+  sessionstarted: [{ session: CallSession; view: CallView; localMedia: LocalMedia; choice: JoinChoice }];
   sessionended: [SessionEnd];
 };
 
@@ -75,6 +75,7 @@ export class App extends TypedEmitter<AppEvents> {
     const screen = new JoinScreen({
       roomId: this.#lastChoice?.roomId ?? this.#options.roomId,
       displayName: this.#lastChoice?.displayName ?? loadDisplayName(),
+      ...(this.#lastChoice?.mode ? { mode: this.#lastChoice.mode } : {}),
       ...(message ? { message } : {}),
     });
     this.#options.root.replaceChildren(screen.element);
@@ -87,7 +88,11 @@ export class App extends TypedEmitter<AppEvents> {
     });
   }
 
-  /** Joins a room with the local mic and camera. Rejects (and cleans up) if joining fails. */
+  /**
+   * Joins a room with the local mic and camera, or (mode 'audio-avatar') with the microphone only:
+   * the camera is not even opened, and the voice-avatar extension starts the avatar. Rejects (and
+   * cleans up) if joining fails, or if 'audio-avatar' cannot use the microphone.
+   */
   async join(choice: JoinChoice): Promise<CallSession> {
     if (this.#state === 'joining' || this.#state === 'in-call') throw new Error('already in a call');
     this.#lastChoice = choice;
@@ -98,7 +103,11 @@ export class App extends TypedEmitter<AppEvents> {
     let localMedia: LocalMedia | undefined;
     let session: CallSession | undefined;
     try {
-      localMedia = await LocalMedia.open({ quality: this.#options.quality });
+      const audioAvatar = choice.mode === 'audio-avatar';
+      localMedia = await LocalMedia.open({ quality: this.#options.quality, ...(audioAvatar ? { video: false } : {}) });
+      if (audioAvatar && !localMedia.audioTrack) {
+        throw new Error(`"Audio only, as avatar" needs your microphone (${localMedia.problems.join('; ') || 'none found'}); allow it for this page, or join with the camera`);
+      }
       const signalling = await SignallingClient.connect(this.#options.serverUrl ? { url: this.#options.serverUrl } : {});
       try {
         session = await CallSession.join({ signalling, roomId: choice.roomId, displayName: choice.displayName });
@@ -143,7 +152,7 @@ export class App extends TypedEmitter<AppEvents> {
     if (localMedia.problems.length > 0) {
       this.#banner.show(`Joined without some devices: ${localMedia.problems.join('; ')}`, undefined, 'info');
     }
-    this.emit('sessionstarted', { session, view, localMedia });
+    this.emit('sessionstarted', { session, view, localMedia, choice });
   }
 
   #end(end: SessionEnd): void {

@@ -232,3 +232,67 @@ def test_killed_training_resumes_and_a_changed_recipe_is_refused(tmp_path):
     assert first_train["step"] >= 12  # continued, did not start over
     assert not any(x["stage"] == "landmarks" and x["step"] == 10 for x in lines if x["event"] == "progress")
     assert json.loads((out / "manifest.json").read_text())["training"]["steps"] == 60
+
+
+def test_time_budget_shortens_the_run_to_fit():
+    from types import SimpleNamespace
+
+    from avatar_ml.student.trainer import PRESETS, Trainer
+
+    t = SimpleNamespace(step=20, train_s=20.0, recipe=PRESETS["default"])  # 1 s per step so far, 600 planned
+    assert Trainer.fit_to_budget(t, 100.0, 50) == 120 and t.recipe.steps == 120  # 100 s left -> 100 more steps
+    assert Trainer.fit_to_budget(t, 1000.0, 50) is None and t.recipe.steps == 120  # never lengthened
+    assert Trainer.fit_to_budget(t, -5.0, 50) == 50  # over budget: the floor
+    assert t.recipe.gan_from == PRESETS["default"].gan_from  # fractions follow the new length
+
+
+def test_train_with_a_time_budget_records_planned_and_run_steps(tmp_path):
+    out = tmp_path / "b"
+    rc, lines, err = _train(["--source", str(PORTRAIT), "--out", str(out), "--steps", "70", "--preset", "fast",
+                             "--time-budget-s", "1"])
+    assert rc == 0, err[-2000:]
+    assert "time budget" in err
+    totals = [x["total"] for x in lines if x["event"] == "progress" and x["stage"] == "train"]
+    assert totals[0] == 70 and totals[-1] == 50  # the budget's floor (MIN_BUDGET_STEPS)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["training"]["steps"] == 50
+    assert m["training"]["recipe"]["planned_steps"] == 70 and m["training"]["recipe"]["time_budget_s"] == 1.0
+
+
+def test_reexport_keeps_the_pictures_and_is_idempotent(tmp_path):
+    """The shipped demo student re-exported with the current graph: same frames within 1 level."""
+    import shutil
+
+    from avatar_ml.files import sha256_file
+    from avatar_ml.student.export import validate_manifest
+    from avatar_ml.student.reexport import reexport
+
+    model = tmp_path / "demo"
+    shutil.copytree(ROOT / "models" / "identities" / "demo", model)
+    first = reexport(model)
+    assert first["max_levels_vs_previous"] <= 1
+    m = json.loads((model / "manifest.json").read_text())
+    validate_manifest(m)
+    assert m["model"]["sha256"] == sha256_file(model / "student.onnx") == first["sha256"]
+    again = reexport(model, dry_run=True)
+    assert again["sha256"] == first["sha256"] and again["max_levels_vs_previous"] == 0
+
+
+def test_teacher_renders_with_the_learned_selfie_matte():
+    """--teacher-matte selfie: the training renders' teacher layers its foreground with the selfie matte."""
+    from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
+    from avatar_ml.student.data import teacher_renders, track_source
+    from avatar_ml.student.reference import reference_square
+    from avatar_ml.student.source import load_source
+
+    src = load_source(PORTRAIT)
+    track = track_source(src, FaceLandmarkExtractor(threads=1), 1)
+    neutral_px = track.landmarks[0]
+    ref = reference_square(neutral_px, src.width, src.height)
+    grab, lm_g, _ = teacher_renders(src, 0, neutral_px, ref, 2, matte="grabcut")
+    selfie, lm_s, _ = teacher_renders(src, 0, neutral_px, ref, 2, matte="selfie")
+    assert np.array_equal(lm_g, lm_s)  # same motion, only the matte differs
+    assert selfie.shape == grab.shape and selfie.dtype == np.uint8 and 30 < selfie.mean() < 230
+    assert np.abs(selfie.astype(int) - grab.astype(int)).max() > 10  # the layering differs somewhere
+    with pytest.raises(ValueError, match="unknown teacher matte"):
+        teacher_renders(src, 0, neutral_px, ref, 1, matte="chroma")

@@ -2,6 +2,8 @@
  * Entry point: the only place that reads process.env. Starts the server with embedded defaults,
  * prints the demo room URL, and closes cleanly on SIGINT/SIGTERM.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { AvatarServer } from './AvatarServer';
 import { ConfigError, loadConfig } from './config';
 
@@ -20,6 +22,9 @@ async function main(): Promise<void> {
   const publicHost = ['0.0.0.0', '::'].includes(config.http.host) ? config.mediasoup.announcedIp : config.http.host;
   const port = new URL(server.url).port;
   console.log(`Demo room: http://${publicHost}:${port}/room/demo`);
+  if (!existsSync(join(config.clientDistDir, 'index.html'))) {
+    console.warn(`The browser client is not built (${config.clientDistDir}): run \`npm run build:client\` (infra/setup.sh does).`);
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -26,6 +26,7 @@ import { existsSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
+import { parseBenchArgs } from './benchArgs';
 import type { AvatarFrameEvent } from '../../shared/src/avatar/avatarProtocol';
 import { ReplayMotionSource } from '../../server/src/avatar/ReplayMotionSource';
 import { startTestServer } from '../../server/src/testing/startTestServer';
@@ -47,18 +48,6 @@ const argsSchema = z.object({
   identityDir: z.string().min(1).default('models/identities/demo'),
   threads: z.coerce.number().int().min(1).max(16).default(1),
 });
-
-function parseArgs(argv: string[]): z.infer<typeof argsSchema> {
-  const raw: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]?.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (!key || argv[i + 1] === undefined) throw new Error(`expected "--name value" pairs, got "${argv.slice(i).join(' ')}"`);
-    raw[key] = argv[i + 1]!;
-  }
-  const parsed = argsSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`bad arguments: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
-}
 
 function quantile(values: number[], q: number): number | null {
   if (values.length === 0) return null;
@@ -86,7 +75,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs(argsSchema);
   const studentDir = join(repoRoot, args.identityDir);
   if (!existsSync(join(studentDir, 'manifest.json'))) throw new Error(`no student in ${studentDir} (manifest.json missing)`);
   const tracks: MotionLibraryTrack[] = CLIPS.map((c) => loadMotionLibraryTrack(c));
@@ -96,6 +85,8 @@ async function main(): Promise<void> {
       identities: [{ identityId: 'bench', displayName: 'Bench', studentDir }],
       roomGrants: { '*': ['bench'] },
       inference: { intraOpThreads: args.threads },
+      // the bench measures how many the machine sustains: no admission limit
+      maxSessions: Math.max(...args.counts, 1),
     },
   });
   const workerPid = server.workers.workers[0]!.pid;

@@ -27,6 +27,7 @@ import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { parseBenchArgs } from './benchArgs';
 import { loadConfig } from '../../server/src/config';
 import { ServerMetrics } from '../../server/src/metrics/ServerMetrics';
 import { Room } from '../../server/src/rooms/Room';
@@ -45,18 +46,6 @@ const argsSchema = z.object({
   sampled: z.coerce.number().int().min(0).max(100).default(10),
   clip: z.string().min(1).default(fileURLToPath(new URL('../../../shared/media/WDA_KatieHill_000.mp4', import.meta.url))),
 });
-
-function parseArgs(argv: string[]): z.infer<typeof argsSchema> {
-  const raw: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]?.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (!key || argv[i + 1] === undefined) throw new Error(`expected "--name value" pairs, got "${argv.slice(i).join(' ')}"`);
-    raw[key] = argv[i + 1]!;
-  }
-  const parsed = argsSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`bad arguments: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
-}
 
 type Subscriber = { transport: ms.PlainTransport; consumers: ms.Consumer[]; counter?: UdpCounter };
 type Row = {
@@ -124,7 +113,7 @@ async function producerCounts(producers: ms.Producer[]): Promise<{ received: num
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs(argsSchema);
   const logger = pino({ level: 'warn' });
   const config = loadConfig({}, { limits: { maxPeersPerRoom: 10_000, emptyRoomTimeoutMs: 3_600_000 } });
   const worker = await mediasoup.createWorker({ logLevel: 'error' });

@@ -14,6 +14,8 @@ export interface BrowserPeerOptions {
   displayName: string;
   /** Capture preset (`?quality=`); `low` (320x240@15) keeps 2 shared cores breathing. */
   quality?: 'low' | 'medium' | 'high';
+  /** Join screen choice: 'audio-avatar' ticks "Audio only, as avatar" (default: camera and microphone). */
+  mode?: 'camera' | 'audio-avatar';
 }
 
 export class BrowserPeer {
@@ -32,6 +34,7 @@ export class BrowserPeer {
     try {
       await page.goto(`${options.serverUrl}/room/${options.roomId}?quality=${options.quality ?? 'low'}`);
       await page.fill('#join-name', options.displayName);
+      if (options.mode === 'audio-avatar') await page.check('#join-mode-audio-avatar');
       await page.click('#join-button');
       await peer.waitForState('in-call');
     } catch (error) {

@@ -49,6 +49,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
   readonly #render = new AvatarRenderPanel();
   #identities: IdentitySummaryInfo[] = [];
   #identityId: string | undefined;
+  /** What drives the avatar's mouth: the camera motion or the microphone ("Mouth from my voice"). */
+  #mouth: 'camera' | 'voice' = 'camera';
   /** Number of the latest selectIdentity call (an earlier one's refusal is stale). */
   #selections = 0;
   #avatarState: AvatarStateData | undefined;
@@ -69,12 +71,17 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.#button.title = options.localMedia.videoTrack
       ? 'Send only face motion instead of video'
       : 'Avatar mode needs a camera';
-    this.#button.addEventListener('click', () => void this.toggle());
+    // Refusals are already shown in the panel; nothing is left to throw into the page.
+    this.#button.addEventListener('click', () => void this.toggle().catch((error: unknown) => console.warn('avatar mode:', error)));
     options.view.toolbar.add(this.#button);
     this.#panel.element.hidden = true;
     options.view.toolbar.add(this.#panel.element);
     this.#panel.element.append(this.#render.element);
     this.#render.picker.addEventListener('change', () => void this.selectIdentity(this.#render.picker.value));
+    this.#render.mouthFromVoice.addEventListener('change', () => {
+      this.#mouth = this.#render.mouthFromVoice.checked ? 'voice' : 'camera';
+      if (this.#identityId) void this.selectIdentity(this.#identityId).catch(() => undefined);
+    });
     this.#unsubscribe.push(
       options.session.on('avatarstate', (data) => {
         this.#avatarState = data;
@@ -132,7 +139,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     if (this.#state !== 'on') return;
     const selection = ++this.#selections;
     try {
-      await this.#options.session.startAvatar(identityId);
+      await this.#options.session.startAvatar(identityId, undefined, this.#mouth === 'voice' ? 'voice' : undefined);
     } catch (error) {
       // A later choice superseded this one (the server cancels it): that one's state counts.
       if (selection !== this.#selections) return;
@@ -299,6 +306,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       faceFound: uplink.faceVisible,
       refusedFrames: uplink.refusedFrames,
       lastRefusal: uplink.lastRefusal?.field,
+      shapeSaturatedFrames: uplink.shapeSaturation.frames,
+      shapeSaturationMaxPct: 100 * uplink.shapeSaturation.maxError,
     });
   }
 

@@ -1,10 +1,20 @@
 /**
- * The avatar rendering part of the avatar-mode panel: the identity picker (granted identities
- * only), the server session's state ("Look at the camera" while it calibrates the neutral
- * face; refusals in words) and its per-stage stats (`avatarStats`).
+ * The avatar rendering part of the avatar-mode panel (and of the voice-avatar panel): the identity
+ * picker (granted identities only), the server session's state ("Look at the camera" while it
+ * calibrates the neutral face; refusals in words) and its per-stage stats (`avatarStats`),
+ * including, for a voice-driven avatar, the voice → mouth latency, and the lip sync applied for
+ * listeners (their voice delay: the avatar's measured delay behind the voice + the fixed extra).
  */
 import type { AvatarStateData, AvatarStats, IdentitySummaryInfo } from '@shared/avatar/avatarProtocol';
 import { h } from '../ui/dom';
+
+/** State words for a voice-driven avatar, where they differ (no camera, no calibration). */
+const VOICE_STATE_TEXT: Partial<Record<AvatarStateData['state'], string>> = {
+  live: 'Avatar live, speaking with your voice',
+  idle: 'Avatar idle (no voice reaching the server)',
+  hold: 'Avatar: voice late, holding',
+  easing: 'Avatar: voice lost, easing to neutral',
+};
 
 const STATE_TEXT: Record<AvatarStateData['state'], string> = {
   starting: 'Starting your avatar…',
@@ -20,14 +30,21 @@ const STATE_TEXT: Record<AvatarStateData['state'], string> = {
 export class AvatarRenderPanel {
   readonly element: HTMLElement;
   readonly picker: HTMLSelectElement;
+  /** Camera driver only: take the avatar's mouth from the microphone instead of the camera. */
+  readonly mouthFromVoice: HTMLInputElement;
   readonly #state: HTMLElement;
   readonly #stats: HTMLElement;
+  readonly #driver: 'camera' | 'audio';
 
-  constructor() {
+  constructor(options: { driver?: 'camera' | 'audio' } = {}) {
+    this.#driver = options.driver ?? 'camera';
     this.picker = h('select', { class: 'avatar-identity', id: 'avatar-identity', 'aria-label': 'Avatar identity' });
     this.#state = h('span', { class: 'avatar-render-state', 'data-testid': 'avatar-state', role: 'status' });
     this.#stats = h('div', { class: 'avatar-render-stats', 'data-testid': 'avatar-stats' });
-    this.element = h('div', { class: 'avatar-render' }, h('label', {}, 'Identity ', this.picker), ' ', this.#state, this.#stats);
+    this.mouthFromVoice = h('input', { type: 'checkbox', id: 'avatar-mouth-voice', 'aria-label': 'Mouth from my voice' });
+    const mouth = h('label', { class: 'avatar-mouth' }, this.mouthFromVoice, ' Mouth from my voice');
+    mouth.hidden = this.#driver !== 'camera';
+    this.element = h('div', { class: 'avatar-render' }, h('label', {}, 'Identity ', this.picker), ' ', mouth, ' ', this.#state, this.#stats);
   }
 
   setIdentities(identities: readonly IdentitySummaryInfo[], selected?: string): void {
@@ -47,18 +64,39 @@ export class AvatarRenderPanel {
   }
 
   showState(data: AvatarStateData): void {
-    const text = STATE_TEXT[data.state];
+    const text = (this.#driver === 'audio' ? VOICE_STATE_TEXT[data.state] : undefined) ?? STATE_TEXT[data.state];
     this.#state.dataset['state'] = data.state;
     this.#state.textContent = data.message ? `${text}: ${data.message}` : text;
   }
 
   showStats(s: AvatarStats): void {
-    const ms = (v: number | null) => (v === null ? '–' : `${v.toFixed(0)} ms`);
-    const dropped = Object.values(s.framesDropped).reduce((a, b) => a + b, 0);
-    this.#stats.textContent =
-      `avatar ${s.fps.toFixed(1)} fps · rendered ${s.framesRendered} · dropped ${dropped} · late ${s.lateTicks} · ` +
-      `motion age ${ms(s.motionAgeMsP50)} · inference ${ms(s.inferenceMsP50)} · encode ${ms(s.encodeMsP50)} · ` +
-      `motion→RTP ${ms(s.playedToSentMsP50)} (p95 ${ms(s.playedToSentMsP95)}) · ${s.sentKbps.toFixed(0)}/${s.bitrateKbps} kbps · ` +
-      `key frames ${s.keyframes} · blinks ${s.blinks}`;
+    this.#stats.textContent = avatarStatsText(s);
   }
+
+  /** What the panel shows now (tests). */
+  get text(): { state: string; stats: string } {
+    return { state: this.#state.textContent ?? '', stats: this.#stats.textContent ?? '' };
+  }
+}
+
+/** The stats line: rendering figures, then voice → mouth (voice-driven only) and the lip sync for listeners. */
+export function avatarStatsText(s: AvatarStats): string {
+  const ms = (v: number | null) => (v === null ? '–' : `${v.toFixed(0)} ms`);
+  const dropped = Object.values(s.framesDropped).reduce((a, b) => a + b, 0);
+  const audio = s.audioToLip
+    ? ` · audio→lip ${ms(s.audioToLip.speechToMouthMsP50)} (p95 ${ms(s.audioToLip.speechToMouthMsP95)}; look-ahead ${ms(s.audioToLip.lookaheadMs)}, ` +
+      `audio model ${ms(s.audioToLip.inferenceMsP50)})`
+    : '';
+  const sync = s.avSync
+    ? s.avSync.audioDelayMs === null
+      ? ' · A/V sync: not applied yet'
+      : ` · A/V sync: listeners delay your voice ${ms(s.avSync.audioDelayMs)} (avatar ${ms(s.avSync.measuredDelayMs)} behind it ` +
+        `${s.avSync.extraMs >= 0 ? '+' : '−'} ${Math.abs(s.avSync.extraMs).toFixed(0)} ms)`
+    : '';
+  return (
+    `avatar ${s.fps.toFixed(1)} fps · rendered ${s.framesRendered} · dropped ${dropped} · late ${s.lateTicks} · ` +
+    `motion age ${ms(s.motionAgeMsP50)} · inference ${ms(s.inferenceMsP50)} · encode ${ms(s.encodeMsP50)} · ` +
+    `motion→RTP ${ms(s.playedToSentMsP50)} (p95 ${ms(s.playedToSentMsP95)}) · ${s.sentKbps.toFixed(0)}/${s.bitrateKbps} kbps · ` +
+    `key frames ${s.keyframes} · blinks ${s.blinks}${audio}${sync}`
+  );
 }

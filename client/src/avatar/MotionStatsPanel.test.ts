@@ -26,5 +26,7 @@ describe('refused motion frames in the page stats', () => {
     const text = localUplinkText({ trackedFps: 24, kbps: 12.3, sentPackets: 10, faceFound: true, refusedFrames: 3, lastRefusal: 'scale' });
     expect(text).toBe('uplink 12.3 kbps · 24 fps tracked · 10 sent · 3 not coded (face too close or too far)');
     expect(localUplinkText({ trackedFps: 24, kbps: 12.3, sentPackets: 10, faceFound: true, refusedFrames: 0, lastRefusal: undefined })).not.toMatch(/not coded/);
+    expect(localUplinkText({ trackedFps: 24, kbps: 12.3, sentPackets: 10, faceFound: true, refusedFrames: 1, lastRefusal: 'shape', shapeSaturatedFrames: 4, shapeSaturationMaxPct: 0.84 }))
+      .toBe('uplink 12.3 kbps · 24 fps tracked · 10 sent · 1 not coded (expression beyond the motion codec) · 4 at the expression limit (≤ 0.8% of face size)');
   });
 });

@@ -14,6 +14,9 @@ export interface LocalUplinkFigures {
   /** Tracked frames the codec could not carry (not sent), and the field of the last one. */
   refusedFrames: number;
   lastRefusal: string | undefined;
+  /** Frames sent with the expression at the codec's limit, and the largest error that caused (% of the face radius). */
+  shapeSaturatedFrames?: number;
+  shapeSaturationMaxPct?: number;
 }
 
 /** What a refused field means to the person in front of the camera. */
@@ -22,6 +25,7 @@ const REFUSAL_HINTS: Record<string, string> = {
   'translation.x': 'face off the frame',
   'translation.y': 'face off the frame',
   'translation.z': 'face depth out of range',
+  shape: 'expression beyond the motion codec',
 };
 
 export class MotionStatsPanel {
@@ -74,8 +78,12 @@ export function localUplinkText(figures: LocalUplinkFigures): string {
     figures.refusedFrames > 0
       ? ` · ${figures.refusedFrames} not coded (${REFUSAL_HINTS[figures.lastRefusal ?? ''] ?? figures.lastRefusal ?? 'unknown'})`
       : '';
+  const saturated =
+    (figures.shapeSaturatedFrames ?? 0) > 0
+      ? ` · ${figures.shapeSaturatedFrames} at the expression limit (≤ ${(figures.shapeSaturationMaxPct ?? 0).toFixed(1)}% of face size)`
+      : '';
   return (
     `uplink ${figures.kbps.toFixed(1)} kbps · ${figures.trackedFps.toFixed(0)} fps tracked · ` +
-    `${figures.sentPackets} sent${figures.faceFound ? '' : ' · no face'}${refused}`
+    `${figures.sentPackets} sent${figures.faceFound ? '' : ' · no face'}${refused}${saturated}`
   );
 }

@@ -10,7 +10,7 @@
  */
 import type { DataProducer } from 'mediasoup-client/types';
 import { MotionEncodeError } from '@shared/motion';
-import type { MotionEncoder, MotionSample } from '@shared/motion';
+import type { MotionEncoder, MotionSample, ShapeSaturation } from '@shared/motion';
 import type { CallSession } from '../call/CallSession';
 import type { FaceTracker, TrackedFace } from '../tracking/FaceTracker';
 import { TypedEmitter } from '../util/TypedEmitter';
@@ -121,6 +121,11 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
     let n = 0;
     for (const count of Object.values(this.#counters.refused)) n += count;
     return n;
+  }
+
+  /** Frames sent with a shape coefficient at the codec's range limit, and what that cost (MotionEncoder.saturation). */
+  get shapeSaturation(): Readonly<ShapeSaturation> {
+    return this.#encoder.saturation;
   }
 
   /** Why the codec last refused a frame (undefined if it never did). */

@@ -9,7 +9,9 @@ import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import type { AvatarStateData, AvatarStats } from '@shared/avatar/avatarProtocol';
 import type { App } from '../App';
 import { AvatarMode } from './AvatarMode';
+import { VoiceAvatar, type VoiceAvatarState } from './VoiceAvatar';
 import { AudioEnvelopeRecorder, AvatarViewerProbe, type EnvelopePoint, type ViewedFrame } from './AvatarViewerProbe';
+import { AudioPlayoutRecorder, type PlayoutBlock } from './AudioPlayoutRecorder';
 import type { MotionUplink, UplinkCounters } from './MotionUplink';
 
 /** One recorded frame: what the page tracked (pre-encode) and its own decoding of the packet. */
@@ -65,6 +67,11 @@ export interface AvatarTestHook {
   /** Records the audio envelope of `peerId`'s audio as it plays here ('local': this page's mic). */
   recordAudio(peerId: string | 'local'): void;
   stopAudio(): EnvelopePoint[];
+  /** The voice avatar of a call joined "audio only, as avatar" (null otherwise): its state and panel text. */
+  voice(): { state: VoiceAvatarState; identityId: string | null; panel: { state: string; stats: string } } | null;
+  /** Records `peerId`'s audio as it plays here with sample-accurate times (AudioWorklet + the context's output timestamps). */
+  recordPlayout(peerId: string): Promise<void>;
+  stopPlayout(): PlayoutBlock[];
   /** Sends `count` hostile messages on the motion channel (paced on its buffer). */
   fuzz(count: number, seed: number): Promise<FuzzReport>;
   /** Sends `count` copies of recent real packets as fast as the channel takes them. */
@@ -79,6 +86,8 @@ declare global {
 
 export function installAvatarMode(app: App): void {
   let mode: AvatarMode | undefined;
+  let voice: VoiceAvatar | undefined;
+  let playout: AudioPlayoutRecorder | undefined;
   let lastUplink: MotionUplink | undefined;
   let recording: { max: number; frames: RecordedMotionFrame[] } | undefined;
   let probe: AvatarViewerProbe | undefined;
@@ -87,8 +96,16 @@ export function installAvatarMode(app: App): void {
   /** Recent real packets, the templates of the fuzzer's mutations. */
   const recentPackets: Uint8Array[] = [];
 
-  app.on('sessionstarted', ({ session, view, localMedia }) => {
+  app.on('sessionstarted', ({ session, view, localMedia, choice }) => {
     mode?.close();
+    voice?.close();
+    voice = undefined;
+    if (choice.mode === 'audio-avatar') {
+      // joined "audio only, as avatar": the voice-driven avatar starts at once (refusals stay in its panel)
+      voice = new VoiceAvatar({ session, view });
+      voice.on('error', (error) => console.warn('voice avatar refused', error.message));
+      void voice.start().catch(() => undefined);
+    }
     // MediaPipe's JS loads only when avatar mode is first turned on (a separate chunk).
     const createTracker = async () => (await import('../tracking/FaceTracker')).FaceTracker.create();
     const current = new AvatarMode({ session, view, localMedia, createTracker });
@@ -120,6 +137,8 @@ export function installAvatarMode(app: App): void {
   app.on('sessionended', () => {
     mode?.close();
     mode = undefined;
+    voice?.close();
+    voice = undefined;
   });
 
   const requireMode = (): AvatarMode => {
@@ -176,6 +195,18 @@ export function installAvatarMode(app: App): void {
       const points = audio?.stop() ?? [];
       audio = undefined;
       return points;
+    },
+    voice: () => (voice ? { state: voice.state, identityId: voice.identityId ?? null, panel: voice.panelText } : null),
+    recordPlayout: async (peerId) => {
+      const track = [...(window.__call?.session?.tracks.values() ?? [])].find((t) => t.peerId === peerId && t.kind === 'audio')?.track;
+      if (!track) throw new Error(`no audio track for ${peerId}`);
+      playout?.stop();
+      playout = await AudioPlayoutRecorder.start(track);
+    },
+    stopPlayout: () => {
+      const blocks = playout?.stop() ?? [];
+      playout = undefined;
+      return blocks;
     },
     avatarState: () => mode?.avatarState ?? null,
     avatarStats: () => mode?.avatarStats ?? null,

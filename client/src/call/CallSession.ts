@@ -254,8 +254,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   /** Starts server-side avatar rendering with `identityId`, driven by the camera motion uplink or (`'audio'`) the microphone; rejects with the server's refusal. */
-  async startAvatar(identityId: string, driver?: 'camera' | 'audio'): Promise<AvatarResults['startAvatar']> {
-    return this.#signalling.request('startAvatar', driver ? { identityId, driver } : { identityId });
+  /** `mouth: 'voice'` with the camera driver: the mouth from the microphone, the rest from the camera. */
+  async startAvatar(identityId: string, driver?: 'camera' | 'audio', mouth?: 'camera' | 'voice'): Promise<AvatarResults['startAvatar']> {
+    return this.#signalling.request('startAvatar', { identityId, ...(driver ? { driver } : {}), ...(mouth ? { mouth } : {}) });
   }
 
   async stopAvatar(): Promise<void> {

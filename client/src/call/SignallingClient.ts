@@ -102,6 +102,10 @@ export class SignallingClient extends TypedEmitter<SignallingClientEvents> {
     try {
       raw = await this.#socket.timeout(this.#requestTimeoutMs).emitWithAck('request', payload);
     } catch (error) {
+      // socket.io rejects both a timeout and a connection lost mid-request; say which.
+      if (this.#closed || !this.#socket.connected) {
+        throw new SignallingError(method, 'INTERNAL', 'the connection to the server was lost before it answered', true, 'disconnected', { cause: error });
+      }
       throw new SignallingError(method, 'INTERNAL', `no answer within ${this.#requestTimeoutMs} ms`, true, 'timeout', { cause: error });
     }
     const response = signallingResponseSchema.safeParse(raw);

@@ -97,9 +97,10 @@ def motion_drivers(exclude_sha256: str, library: Path = MOTION_LIBRARY,
 def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, ref: ReferenceSquare,
                     count: int, progress: ProgressFn | None = None, seed: int = 0,
                     exclude_sha256: str | None = None,
-                    exclude_names: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                    exclude_names: tuple[str, ...] = (), matte: str = "grabcut") -> tuple[np.ndarray, np.ndarray, list[str]]:
     """`count` teacher frames (256x256 uint8, reference square) over the retargeted motion library,
-    with their driving landmarks (reference coordinates). `neutral_px`: (478,3) in source-frame coordinates."""
+    with their driving landmarks (reference coordinates). `neutral_px`: (478,3) in source-frame coordinates.
+    `matte`: the teacher's person matte, "grabcut" (its own) or "selfie" (the learned selfie matte)."""
     from ..landmarks.retarget import retarget
     from ..teacher import TeacherConfig, TeacherRenderer
 
@@ -107,6 +108,15 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
     crop = ref.crop(source.frames[neutral_frame], min(side, 512))
     neutral_ref = ref.to_reference(neutral_px)
     teacher = TeacherRenderer.create(crop, neutral_ref, config=TeacherConfig(out_size=OUT_SIZE))
+    if matte == "selfie":
+        from ..teacher.matting import background_plate
+        from .selfie_matte import SelfieMatte
+
+        teacher.alpha = SelfieMatte().alpha(teacher.source)
+        teacher.background = background_plate(teacher.source, teacher.alpha,
+                                              keep_below=teacher.config.plate_keep_below).astype(np.float32)
+    elif matte != "grabcut":
+        raise ValueError(f"unknown teacher matte {matte!r} (grabcut or selfie)")
     drivers = motion_drivers(exclude_sha256 or source.sha256, exclude_names=exclude_names)
     rng = np.random.default_rng(seed)
     per = int(np.ceil(count / max(len(drivers), 1)))
@@ -133,7 +143,7 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
 
 def build_training_set(source: Source, extractor, train_frames: int, teacher_count: int,
                        progress: ProgressFn | None = None, track=None,
-                       exclude_motion: tuple[str, ...] = ()) -> TrainingSet:
+                       exclude_motion: tuple[str, ...] = (), matte: str = "grabcut") -> TrainingSet:
     """Everything `train` fits on. `train_frames`: how many leading clip frames are training data."""
     if track is None:
         track = track_source(source, extractor, train_frames if source.kind == "clip" else 1, progress)
@@ -148,7 +158,7 @@ def build_training_set(source: Source, extractor, train_frames: int, teacher_cou
     neutral = ref.to_reference(neutral_px)
     source_rgb = ref.crop(source.frames[neutral_frame], OUT_SIZE)
     t_frames, t_lm, names = teacher_renders(source, neutral_frame, neutral_px, ref, teacher_count, progress,
-                                            exclude_names=exclude_motion)
+                                            exclude_names=exclude_motion, matte=matte)
     if source.kind == "clip":
         r_idx = valid[valid < train_frames]
         r_frames = np.stack([ref.crop(source.frames[i], OUT_SIZE) for i in r_idx])
@@ -162,7 +172,7 @@ def build_training_set(source: Source, extractor, train_frames: int, teacher_cou
     is_real = np.concatenate([np.ones(len(r_frames), bool), np.zeros(len(t_frames), bool)])
     real_idx = np.concatenate([r_idx, -np.ones(len(t_frames), int)])
     return TrainingSet(ref, neutral.astype(np.float32), neutral_frame, source_rgb, targets, landmarks, is_real,
-                       real_idx, names)
+                       real_idx, names, matte)
 
 
 def degrade(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:

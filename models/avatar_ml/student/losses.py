@@ -43,7 +43,7 @@ def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, weights: torch
     w = weights[:, :, 3:-3, 3:-3]
     ssim = (sm * w).sum() / (w.sum() * pred.shape[1])
     loss = l1 + ssim_weight * (1 - ssim)
-    return loss, {"l1": float(l1), "ssim": float(ssim)}
+    return loss, {"l1": float(l1.detach()), "ssim": float(ssim.detach())}
 
 
 class PatchDiscriminator(nn.Module):

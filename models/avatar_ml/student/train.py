@@ -1,5 +1,5 @@
 """CLI: `python -m avatar_ml.student.train --source <portrait.jpg|clip.mp4> --out <dir>
-[--resume] [--steps N] [--preset fast|default] [--train-fraction F] [--threads 1]`.
+[--resume] [--steps N] [--preset fast|default] [--time-budget-s S] [--train-fraction F] [--threads 1]`.
 
 Trains one identity's student and leaves in `<dir>`: `student.onnx`, `preview.png`, `gates.json`,
 `gate_report.txt`, `previews/step_*.png` and, last of all and atomically, `manifest.json`.
@@ -25,6 +25,8 @@ import numpy as np
 
 TEACHER_VERSION = "teacher-v1.2"
 DEFAULT_TRAIN_FRACTION = 0.9  # clips: the last 10% is held out for the gates
+MIN_BUDGET_STEPS = 50  # a time budget never cuts training below this
+BUDGET_CHECK_EVERY = 25  # steps between re-fits of the step count to the time budget
 
 
 def log(msg: str) -> None:
@@ -43,15 +45,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue from <out>/.work/ckpt.pt")
     p.add_argument("--steps", type=int, help="training steps (default: the preset's)")
     p.add_argument("--preset", choices=["fast", "default"], default="default")
+    p.add_argument("--time-budget-s", type=float, default=None, metavar="S",
+                   help="finish the whole run (from start to manifest) within about S seconds of wall time: "
+                        "after the first steps the step count is shortened to fit, at least %d steps" % MIN_BUDGET_STEPS)
     p.add_argument("--train-fraction", type=float, default=DEFAULT_TRAIN_FRACTION,
                    help="clips: leading share of the frames used for training; the rest scores the gates")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--teacher-matte", choices=["grabcut", "selfie"], default="grabcut",
+                   help="the teacher's person matte for the training renders: its GrabCut (default) or the learned "
+                        "selfie matte of @mediapipe/selfie_segmentation")
     p.add_argument("--exclude-motion", action="append", default=[], metavar="CLIP",
                    help="leave this motion-library clip (e.g. d10.mp4) out of the teacher renders (repeatable); "
                         "the source's own clip is always left out")
     a = p.parse_args(argv)
     if a.steps is not None and a.steps < 1:
         p.error("--steps must be >= 1")
+    if a.time_budget_s is not None and a.time_budget_s <= 0:
+        p.error("--time-budget-s must be > 0")
     if not 0.05 <= a.train_fraction <= 1.0:
         p.error("--train-fraction must be in [0.05, 1]")
     return a
@@ -118,7 +128,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     train_frames = max(1, int(round(a.train_fraction * n))) if src.kind == "clip" else 1
     key = {"source_sha256": src.sha256, "preset": a.preset, "recipe": recipe.as_dict(),
            "train_fraction": a.train_fraction if src.kind == "clip" else 1.0, "frames_read": n,
-           "exclude_motion": sorted(a.exclude_motion)}
+           "exclude_motion": sorted(a.exclude_motion), "teacher_matte": a.teacher_matte}
     out.mkdir(parents=True, exist_ok=True)
     if a.resume and (work / "recipe.json").is_file():
         old = json.loads((work / "recipe.json").read_text())
@@ -148,7 +158,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         track = track_source(src, extractor, n if src.kind == "clip" else 1, prog)
         em.progress("landmarks", 1, 1)
         ts = build_training_set(src, extractor, train_frames, recipe.teacher_frames, prog, track=track,
-                                exclude_motion=tuple(a.exclude_motion))
+                                exclude_motion=tuple(a.exclude_motion), matte=a.teacher_matte)
         track_lm, track_valid = track.landmarks, track.valid
         np.savez(work / "track.tmp.npz", landmarks=track_lm, valid=track_valid)
         os.replace(work / "track.tmp.npz", track_path)
@@ -163,7 +173,16 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     (out / "previews").mkdir(exist_ok=True)
     tail_s = 15.0  # export + evaluate, roughly
 
+    planned_steps = recipe.steps
+
     def on_step(step: int, total: int, loss: float) -> None:
+        if a.time_budget_s is not None and step >= 10 and step % BUDGET_CHECK_EVERY in (0, 10):
+            left = a.time_budget_s - (time.perf_counter() - t_start) - tail_s
+            fit = trainer.fit_to_budget(left, MIN_BUDGET_STEPS)
+            if fit is not None:
+                log(f"train: time budget {a.time_budget_s:.0f} s: {fit} steps instead of {planned_steps} "
+                    f"({trainer.train_s / step:.2f} s per step)")
+                total = fit
         per = trainer.train_s / max(step, 1)
         em.progress("train", step, total, loss, per * (total - step) + tail_s)
 
@@ -171,7 +190,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         p = out / "previews" / f"step_{step:06d}.png"
         _write_png(p, img)
         per = trainer.train_s / max(step, 1)
-        em.progress("train", step, recipe.steps, trainer.loss_ema, per * (recipe.steps - step) + tail_s, preview=str(p))
+        em.progress("train", step, trainer.recipe.steps, trainer.loss_ema, per * (trainer.recipe.steps - step) + tail_s, preview=str(p))
 
     # held-out frames of a clip (the tail after --train-fraction): the gates, and the quality curve
     tail = [i for i in range(train_frames, n) if track_valid[i]] if src.kind == "clip" else []
@@ -247,10 +266,11 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
                      "neutralLandmarks": [round(float(x), 6) for x in ts.neutral.reshape(-1)]},
         "training": {"teacherVersion": TEACHER_VERSION, "steps": int(trainer.step),
                      "wallTimeS": round(time.perf_counter() - t_start, 1), "machine": machine(),
-                     "recipe": {"preset": a.preset, **recipe.as_dict(), "train_fraction": key["train_fraction"],
+                     "recipe": {"preset": a.preset, **trainer.recipe.as_dict(), "planned_steps": int(planned_steps),
+                                "time_budget_s": a.time_budget_s, "train_fraction": key["train_fraction"],
                                 "train_frames": int(train_frames), "real_frames": int(ts.is_real.sum()),
                                 "teacher_renders": int((~ts.is_real).sum()), "teacher_drivers": ts.teacher_drivers,
-                                "matte": "teacher GrabCut (learned selfie matte not used)",
+                                "matte": ("teacher GrabCut" if ts.matte == "grabcut" else "teacher with the learned selfie matte"),
                                 "losses": "region-weighted L1 + SSIM (eyes/mouth x4), LSGAN PatchGAN late",
                                 "degradations": "blur, noise, JPEG, down-up on the source (p_degrade)",
                                 "optimisation_s": round(trainer.train_s, 1),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -105,6 +105,19 @@ class Trainer:
         torch.set_rng_state(ck["torch_rng"])
         return True
 
+    def fit_to_budget(self, seconds_left: float, min_steps: int) -> int | None:
+        """Shortens the run so the remaining steps fit in `seconds_left` at the step time so far
+        (never below `min_steps`, never longer than planned); the cosine learning-rate and the
+        PatchGAN's start follow the new length. Returns the new step count, or None if unchanged."""
+        if self.step == 0:
+            return None
+        per = self.train_s / self.step
+        fit = max(min_steps, self.step + 1, self.step + int(seconds_left / per))
+        if fit >= self.recipe.steps:
+            return None
+        self.recipe = replace(self.recipe, steps=fit)
+        return fit
+
     def _lr(self) -> float:
         r = self.recipe
         return r.lr_min + 0.5 * (r.lr - r.lr_min) * (1 + math.cos(math.pi * min(self.step / max(r.steps, 1), 1.0)))
@@ -183,15 +196,15 @@ class Trainer:
             held_out: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Trains to `recipe.steps`. With `held_out` (frames, landmarks), the held-out SSIM is measured at
         every preview and at the end, appended to `self.curve` as (step, optimisation seconds, ssim)."""
-        r = self.recipe
         self.net.train()
         last_ckpt = time.perf_counter()
-        while self.step < r.steps:
+        while self.step < self.recipe.steps:  # re-read: a time budget may shorten the run (train.py)
             t0 = time.perf_counter()
             self.train_step()
             self.step += 1
             self.train_s += time.perf_counter() - t0
-            on_step(self.step, r.steps, float(self.loss_ema))
+            on_step(self.step, self.recipe.steps, float(self.loss_ema))
+            r = self.recipe
             if held_out is not None and (self.step % r.preview_every == 0 or self.step == r.steps):
                 self.curve.append((self.step, round(self.train_s, 1), round(self.held_out_ssim(*held_out), 4)))
             if self.step % r.preview_every == 0 and self.step < r.steps:

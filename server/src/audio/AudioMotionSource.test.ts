@@ -61,6 +61,7 @@ describe('AudioMotionSource', () => {
     expect(spread(after)).toBeLessThan(0.01);
     expect(Math.max(...after)).toBeLessThan(during.reduce((a, b) => a + b) / during.length);
     expect(samples.some((x) => x.blink > 0.9)).toBe(true); // first blink within 2.8 s by design
+    expect(source.blinks).toBeGreaterThanOrEqual(1);
     expect(samples.every((x) => x.s.space === 'identity' && x.s.landmarks.length === 478 * 3)).toBe(true);
     expect(samples.every((x, i) => i === 0 || x.s.seq > samples[i - 1]!.s.seq)).toBe(true);
     const st = source.stats;

@@ -79,6 +79,7 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
   #energy = 0;
   #speechProb = 0;
   #latest: AudioMotionSample | undefined;
+  #lastMouthDelta: Float32Array | undefined;
   #seq = 0;
   #closed = false;
   #speechToMouth: number[] = [];
@@ -130,6 +131,15 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     return this.#closed;
   }
 
+  /**
+   * The mouth of the last tick as the model's displacement of the mouth region (canonical cm, R*3,
+   * already gated by the VAD: the rest mouth in silence), for FaceComposer.mouthOnto; undefined
+   * before the first tick or when this source does not take the mouth from audio.
+   */
+  mouthDelta(): Float32Array | undefined {
+    return this.#lastMouthDelta;
+  }
+
   latest(): AudioMotionSample | undefined {
     return this.#latest;
   }
@@ -149,6 +159,18 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
       inferenceP50Ms: pct(this.#model.inferenceMs, 0.5),
       lookaheadMs: this.#model.manifest.lookahead_ms,
     };
+  }
+
+  /** Blinks the listening motion has begun so far (MotionSource.blinks). */
+  get blinks(): number {
+    const now = performance.now();
+    return this.#motion.blinkLog.filter((start) => start <= now).length;
+  }
+
+  /** The stats panel's voice → mouth figures (MotionSource.audioToLip). */
+  audioToLip(): { speechToMouthMsP50: number | null; speechToMouthMsP95: number | null; lookaheadMs: number; inferenceMsP50: number | null } {
+    const s = this.stats;
+    return { speechToMouthMsP50: s.speechToMouthP50Ms, speechToMouthMsP95: s.speechToMouthP95Ms, lookaheadMs: s.lookaheadMs, inferenceMsP50: s.inferenceP50Ms };
   }
 
   /** The newest listening pose (for tests and the stats panel). */
@@ -223,6 +245,7 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     }
     const pose = this.#motion.sample(now, speaking ? this.#energy : 0, speaking);
     this.#lastPose = pose;
+    this.#lastMouthDelta = delta;
     const landmarks = this.composer.compose(delta, pose);
     // while audio flows (speech or silence) the motion is as old as the audio behind it, so the
     // session's capture→sent delay (and the listeners' lip-sync delay built on it) covers the

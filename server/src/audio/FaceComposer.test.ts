@@ -58,6 +58,45 @@ describe('FaceComposer', () => {
     expect(angle).toBeLessThan(0.07);
   });
 
+  it("puts the voice's mouth on another face of the identity, carried by that face's head pose; nothing else moves", () => {
+    const c = make();
+    const w = vectors.imageWidth;
+    const h = vectors.imageHeight;
+    // "Camera" face: the reference turned, scaled and moved (a similarity in pixels), eyes shut.
+    const angle = 0.2;
+    const [cos, sin] = [Math.cos(angle), Math.sin(angle)];
+    const move = (l: ArrayLike<number>): Float32Array => {
+      const out = new Float32Array(l.length);
+      for (let i = 0; i < l.length / 3; i++) {
+        const x = l[3 * i]! * w, y = l[3 * i + 1]! * h, z = l[3 * i + 2]! * w;
+        out[3 * i] = (1.1 * (cos * x - sin * y) + 30) / w;
+        out[3 * i + 1] = (1.1 * (sin * x + cos * y) - 12) / h;
+        out[3 * i + 2] = (1.1 * z) / w;
+      }
+      return out;
+    };
+    const face = move(c.compose(undefined, { ...pose, blink: 1 }));
+    const delta = Float32Array.from(vectors.delta);
+    const out = c.mouthOnto(face, delta);
+    // the mouth region is exactly the composed (open) mouth moved like the face
+    const expected = move(c.compose(delta, undefined));
+    const region = new Set(vectors.mouth_region);
+    let regionErr = 0;
+    let otherErr = 0;
+    for (let i = 0; i < out.length; i++) {
+      const err = Math.abs(out[i]! - (region.has(Math.floor(i / 3)) ? expected[i]! : face[i]!)) * w;
+      if (region.has(Math.floor(i / 3))) regionErr = Math.max(regionErr, err);
+      else otherErr = Math.max(otherErr, err);
+    }
+    expect(regionErr).toBeLessThan(0.05); // px
+    expect(otherErr).toBe(0); // the eyes stay shut, the head where the camera put it
+    const open = (l: Float32Array) => FaceComposer.mouthOpening(l, w, h);
+    expect(open(out)).toBeGreaterThan(open(face) + 0.05);
+    // no delta: the rest mouth on the moved face
+    const rest = c.mouthOnto(face, undefined);
+    expect(Math.abs(open(rest) - open(move(Float32Array.from(vectors.reference))))).toBeLessThan(1e-3);
+  });
+
   it('refuses a malformed reference', () => {
     expect(() => new FaceComposer(new Float32Array(10), 512, 512, vectors)).toThrow(/1434 finite/);
   });

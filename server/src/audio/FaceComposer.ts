@@ -35,6 +35,7 @@ export class FaceComposer {
   readonly #refPx: Float64Array;
   readonly #sim: Similarity;
   readonly #region: number[];
+  readonly #rigid: number[];
   readonly #pivot: [number, number, number];
   readonly #eyeWidth: number;
 
@@ -50,6 +51,7 @@ export class FaceComposer {
     this.imageWidth = imageWidth;
     this.imageHeight = imageHeight;
     this.#region = manifest.mouth_region;
+    this.#rigid = manifest.rigid_landmarks;
     const px = new Float64Array(reference.length);
     for (let i = 0; i < LANDMARK_COUNT; i++) {
       px[3 * i] = reference[3 * i]! * imageWidth;
@@ -131,6 +133,37 @@ export class FaceComposer {
       out[3 * i + 1] = p[3 * i + 1]! / this.imageHeight;
       out[3 * i + 2] = p[3 * i + 2]! / this.imageWidth;
     }
+    return out;
+  }
+
+  /**
+   * The mouth of `mouthDelta` on another face of this identity (`landmarks`, e.g. the camera's
+   * retargeted motion): the reference mouth region displaced by the model, carried by the head pose
+   * of `landmarks` (a similarity fit of the skull-fixed points, reference → landmarks), replaces
+   * the region's points; every other point is kept. 478*3 normalised to the identity image in and
+   * out; `mouthDelta` as in compose (undefined: the rest mouth).
+   */
+  mouthOnto(landmarks: Float32Array, mouthDelta: Float32Array | undefined): Float32Array {
+    if (landmarks.length !== LANDMARK_COUNT * 3) throw new Error(`landmarks must be ${LANDMARK_COUNT * 3} floats`);
+    if (mouthDelta && mouthDelta.length !== this.#region.length * 3) throw new Error('mouthDelta has the wrong length');
+    const w = this.imageWidth;
+    const h = this.imageHeight;
+    const src: number[] = [];
+    const dst: number[] = [];
+    for (const i of this.#rigid) {
+      src.push(this.#refPx[3 * i]!, this.#refPx[3 * i + 1]!, this.#refPx[3 * i + 2]!);
+      dst.push(landmarks[3 * i]! * w, landmarks[3 * i + 1]! * h, landmarks[3 * i + 2]! * w);
+    }
+    const head = fitSimilarity(src, dst);
+    const out = Float32Array.from(landmarks);
+    this.#region.forEach((idx, k) => {
+      const d = mouthDelta ? applyLinear(this.#sim, [mouthDelta[3 * k]!, -mouthDelta[3 * k + 1]!, -mouthDelta[3 * k + 2]!]) : [0, 0, 0];
+      const q: [number, number, number] = [this.#refPx[3 * idx]! + d[0]!, this.#refPx[3 * idx + 1]! + d[1]!, this.#refPx[3 * idx + 2]! + d[2]!];
+      const m = applyLinear(head, q);
+      out[3 * idx] = (m[0] + head.translation[0]) / w;
+      out[3 * idx + 1] = (m[1] + head.translation[1]) / h;
+      out[3 * idx + 2] = (m[2] + head.translation[2]) / w;
+    });
     return out;
   }
 

@@ -8,8 +8,10 @@ import type { ResolvedIdentity } from '../identities/IdentityAccess';
 import type { Peer } from '../rooms/Peer';
 import type { Room } from '../rooms/Room';
 import { BadRequestError } from '../signalling/SignallingError';
+import type { MotionSource } from '../avatar/MotionSource';
 import type { AudioMotionSource } from './AudioMotionSource';
 import { startAudioMotion } from './startAudioMotion';
+import { VoiceMouthSource } from './VoiceMouthSource';
 import { loadAudioModelManifest, type AudioToMouthModelFiles } from './StreamingAudioToMouth';
 
 export const DEFAULT_AUDIO_MODEL_DIR = path.resolve(import.meta.dirname, '../../../models/audio');
@@ -24,10 +26,10 @@ function model(dir: string): AudioToMouthModelFiles {
  * A MotionSource factory for AvatarService.start: taps `peer`'s microphone producer and drives the
  * identity's neutral landmarks with it. Throws BAD_REQUEST when the peer publishes no microphone.
  */
-export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFAULT_AUDIO_MODEL_DIR) {
+export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFAULT_AUDIO_MODEL_DIR, what = 'an audio-driven avatar') {
   return async (identity: ResolvedIdentity): Promise<AudioMotionSource> => {
     const mic = [...peer.producers.values()].find((p) => p.kind === 'audio' && p.appData.source === 'mic' && !p.closed);
-    if (!mic) throw new BadRequestError('an audio-driven avatar needs a published microphone');
+    if (!mic) throw new BadRequestError(`${what} needs a published microphone`);
     const { width, height } = identity.manifest.identity.imageSize;
     const audio = await startAudioMotion(room.router, mic.id, {
       referenceLandmarks: Float32Array.from(identity.manifest.identity.neutralLandmarks),
@@ -35,5 +37,17 @@ export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFA
       imageHeight: height,
     }, model(modelDir));
     return audio.source;
+  };
+}
+
+/**
+ * A MotionSource factory for `startAvatar { mouth: 'voice' }`: the peer's camera motion with the
+ * mouth from its microphone (VoiceMouthSource). Throws BAD_REQUEST without a microphone.
+ */
+export function voiceMouthSourceFactory(room: Room, peer: Peer, modelDir = DEFAULT_AUDIO_MODEL_DIR) {
+  const voiceFactory = audioMotionSourceFactory(room, peer, modelDir, "the avatar's mouth from your voice");
+  return async (identity: ResolvedIdentity, camera: () => MotionSource): Promise<VoiceMouthSource> => {
+    const voice = await voiceFactory(identity);
+    return new VoiceMouthSource(camera(), voice);
   };
 }

@@ -10,6 +10,8 @@ import { routerMediaCodecs } from '../media/mediaCodecs';
 import { FaceComposer } from './FaceComposer';
 import { startAudioMotion } from './startAudioMotion';
 import { loadAudioModelManifest } from './StreamingAudioToMouth';
+import { VoiceMouthSource } from './VoiceMouthSource';
+import { ReplayMotionSource } from '../avatar/ReplayMotionSource';
 import { pearson } from './testing/decodeAudio';
 
 const MODEL_DIR = path.resolve(import.meta.dirname, '../../../models/audio');
@@ -80,5 +82,53 @@ describe('startAudioMotion: microphone RTP -> talking landmarks, on a real route
     // correlate with loudness at r = 0.05 on average, models/README.md), so this stays modest.
     expect(corr).toBeGreaterThan(0.08);
     expect(stats.speechToMouthP95Ms!).toBeLessThan(400);
+  }, 30_000);
+});
+
+describe('VoiceMouthSource: the camera face with the mouth from the microphone, on a real router', () => {
+  it('moves only the mouth region of the camera face, with the speech, and rests it in silence', async () => {
+    const transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: true });
+    const producer = await transport.produce({
+      kind: 'audio',
+      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
+        encodings: [{ ssrc: 778 }] },
+    });
+    const reference = Float32Array.from(vectors.reference as number[]);
+    const audio = await startAudioMotion(router, producer.id, { referenceLandmarks: reference, imageWidth: 512, imageHeight: 512 },
+      loadAudioModelManifest(MODEL_DIR), { fps: 25 });
+    // the "camera" face: the identity's reference, shifted 20 px right (a head that moved)
+    const face = reference.map((v, i) => (i % 3 === 0 ? v + 20 / 512 : v));
+    const camera = new ReplayMotionSource({ frames: [face], width: 512, height: 512, fps: 25 });
+    const source = new VoiceMouthSource(camera, audio.source);
+    expect(source.kind).toBe('camera+voice');
+    const region = new Set(vectors.mouth_region as number[]);
+    const opening: { t: number; v: number }[] = [];
+    let outsideMoved = 0;
+    const t0 = performance.now();
+    audio.source.on('sample', () => {
+      const out = source.mouth.apply(face);
+      for (let i = 0; i < out.length; i++) if (!region.has(Math.floor(i / 3)) && out[i] !== face[i]) outsideMoved += 1;
+      opening.push({ t: performance.now() - t0, v: FaceComposer.mouthOpening(out, 512, 512) });
+    });
+    const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-re', '-t', '4', '-i', SPEECH, '-af', 'apad=pad_dur=1.5',
+      '-ac', '2', '-ar', '48000', '-c:a', 'libopus', '-b:a', '32k', '-payload_type', '100', '-ssrc', '778', '-f', 'rtp',
+      `rtp://127.0.0.1:${transport.tuple.localPort}`], { stdio: 'ignore' });
+    await once(ffmpeg, 'close');
+    const endedAt = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 1200)); // the microphone gone quiet: the mouth rests
+    source.close(); // closes the camera source and the audio tap
+    expect(camera.closed).toBe(true);
+    expect(audio.tap.closed).toBe(true);
+    audio.close();
+    transport.close();
+
+    expect(outsideMoved).toBe(0);
+    const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+    const talk = opening.filter((o) => o.t > 500 && o.t < endedAt - 1700).map((o) => o.v);
+    const rest = opening.filter((o) => o.t > endedAt + 500).map((o) => o.v);
+    expect(talk.length).toBeGreaterThan(40);
+    expect(rest.length).toBeGreaterThan(3);
+    expect(spread(talk)).toBeGreaterThan(0.05);
+    expect(spread(rest)).toBeLessThan(0.01);
   }, 30_000);
 });

@@ -14,6 +14,7 @@ import type { AvatarServer } from '../AvatarServer';
 import { startTestServer } from '../testing/startTestServer';
 import { SignallingTestClient } from '../testing/SignallingTestClient';
 import { loadMotionLibraryTrack } from '../../../test/support/motionLibraryTrack';
+import { listenerAudioDelayMs } from './AvatarService';
 import { ReplayMotionSource } from './ReplayMotionSource';
 import { testStudentDir } from './testStudent';
 
@@ -37,6 +38,9 @@ beforeAll(async () => {
       roomGrants: { '*': ['demo', 'broken'] },
       blinksPerMinute: [22, 25],
       inference: { restartDelayMs: 100 },
+      avSyncExtraMs: 100,
+      avSyncAudioExtraMs: 7,
+      maxSessions: 3,
     },
   });
 });
@@ -134,6 +138,58 @@ describe('AvatarService', () => {
     expect(avatarPeers(room)).toBe(0);
   });
 
+  it("renders another signal's mouth when the source carries a mouth override (camera face, voice mouth)", async () => {
+    const { client, room, peer } = await joined('mouth', 'Alice');
+    const source = replay();
+    let applied = 0;
+    // A stand-in for the voice: the lower inner lip 8 % of the face height below the upper one.
+    Object.assign(source, {
+      mouth: {
+        apply: (landmarks: Float32Array) => {
+          applied += 1;
+          const out = Float32Array.from(landmarks);
+          const height = Math.hypot(out[10 * 3]! - out[152 * 3]!, out[10 * 3 + 1]! - out[152 * 3 + 1]!);
+          out[14 * 3] = out[13 * 3]!;
+          out[14 * 3 + 1] = out[13 * 3 + 1]! + 0.08 * height;
+          return out;
+        },
+      },
+    });
+    const session = await server.avatars.start(room, peer, 'demo', source);
+    await client.waitFor('avatarState', (n) => n.data.state === 'live', 5000);
+    const from = session.recentFrames().length;
+    await new Promise((r) => setTimeout(r, 800));
+    const live = session.recentFrames().slice(from).filter((f) => f.state === 'live');
+    expect(live.length).toBeGreaterThan(0);
+    expect(applied).toBeGreaterThan(0);
+    for (const f of live) expect(f.mouthOpen).toBeCloseTo(0.08, 3);
+    await server.avatars.stop(peer);
+  });
+
+  it('a refused switch (unknown identity, no microphone for a voice mouth or voice driver) leaves the running avatar', async () => {
+    const { client, room } = await joined('switch', 'Alice');
+    const { producerId } = await client.request('startAvatar', { identityId: 'demo' });
+    await expect(client.request('startAvatar', { identityId: 'nobody', mouth: 'voice' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.request('startAvatar', { identityId: 'demo', mouth: 'voice' })).rejects.toThrow(/BAD_REQUEST.*mouth from your voice needs a published microphone/);
+    await expect(client.request('startAvatar', { identityId: 'demo', driver: 'audio' })).rejects.toThrow(/BAD_REQUEST.*needs a published microphone/);
+    expect(server.avatars.sessions).toHaveLength(1);
+    expect(server.avatars.sessions[0]!.producerId).toBe(producerId);
+    expect(avatarPeers(room)).toBe(1);
+    await client.request('stopAvatar', {});
+  });
+
+  it('renders at most avatar.maxSessions avatars at once and refuses one more with UNAVAILABLE', async () => {
+    const peers = await Promise.all(['A', 'B', 'C', 'D'].map((name) => joined('capacity', name)));
+    for (const { room, peer } of peers.slice(0, 3)) await server.avatars.start(room, peer, 'demo', replay());
+    const fourth = peers[3]!;
+    await expect(fourth.client.request('startAvatar', { identityId: 'demo' })).rejects.toThrow(/UNAVAILABLE.*at most 3 avatars/);
+    // a peer that already has one may still switch it
+    await server.avatars.start(peers[0]!.room, peers[0]!.peer, 'demo', replay(), { kind: 'replay-2' });
+    expect(server.avatars.sessions).toHaveLength(3);
+    for (const { peer } of peers) await server.avatars.stop(peer);
+    expect(server.avatars.sessions).toHaveLength(0);
+  });
+
   it('lists only the identities granted in the room', async () => {
     const { client } = await joined('grants', 'Alice');
     const { identities } = await client.request('listIdentities', {});
@@ -189,6 +245,34 @@ describe('AvatarService', () => {
     expect((await server.metrics.registry.getSingleMetricAsString('avatar_render_sessions')).trim().endsWith(' 0')).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it("lip sync for a voice-driven source: listeners' voice delay = the measured delay + avSyncAudioExtraMs, and the driver's stats show it with the voice → mouth figures", async () => {
+    const { client, room, peer } = await joined('voice-sync', 'Alice');
+    const { client: listener } = await joined('voice-sync', 'Bob');
+    const audioToLip = { speechToMouthMsP50: 150, speechToMouthMsP95: 210, lookaheadMs: 112.5, inferenceMsP50: 3 };
+    // a voice-driven source is one with audioToLip (AudioMotionSource); the motion itself is replayed here
+    const source = Object.assign(replay(), { audioToLip: () => audioToLip, blinks: 3 });
+    const session = await server.avatars.start(room, peer, 'demo', source);
+    const stats = await client.waitFor('avatarStats', (n) => n.data.avSync?.audioDelayMs != null, 10_000);
+    expect(stats.data.audioToLip).toEqual(audioToLip);
+    expect(stats.data.blinks).toBeGreaterThanOrEqual(3); // the source's own blinks are counted in
+    const sync = stats.data.avSync!;
+    expect(sync.extraMs).toBe(7);
+    // sent when it moves by ≥ 10 ms: the applied delay is within 10 ms of the current measurement + extra
+    expect(Math.abs(sync.audioDelayMs! - (sync.measuredDelayMs! + 7))).toBeLessThan(10.5);
+    const told = await listener.waitFor('avatarSync', (n) => n.data.peerId === peer.id && n.data.audioDelayMs > 0);
+    expect(told.data.audioDelayMs).toBeGreaterThanOrEqual(7);
+    expect(listenerAudioDelayMs(123.4, 7)).toBe(130);
+    expect(listenerAudioDelayMs(-50, 7)).toBe(0);
+    expect(listenerAudioDelayMs(5000, 100)).toBe(4000);
+    expect(server.avatars.stats(session).avSync?.extraMs).toBe(7);
+    await client.request('stopAvatar', {});
+    // a camera-driven session keeps the camera's extra
+    const camera = await server.avatars.start(room, peer, 'demo', replay());
+    expect(server.avatars.stats(camera).avSync?.extraMs).toBe(100);
+    expect(server.avatars.stats(camera).audioToLip).toBeUndefined();
+    await client.request('stopAvatar', {});
   });
 
   it('answers a consumer key frame request (PLI) with a key frame within 200 ms', async () => {

@@ -7,7 +7,7 @@
  * stops, leaves, or its room closes. Each second it pushes `avatarStats` to the driver's page
  * and refreshes the Prometheus gauges; state changes go out as `avatarState`.
  */
-import type { AvatarEvent } from '@shared/avatar/avatarProtocol';
+import type { AvatarEvent, AvatarStats } from '@shared/avatar/avatarProtocol';
 import type { IdentityAccess, IdentityRequester, IdentitySummary, ResolvedIdentity } from '../identities/IdentityAccess';
 import type { Logger } from '../logger';
 import type { MotionService } from '../motion/MotionService';
@@ -16,7 +16,7 @@ import type { Peer } from '../rooms/Peer';
 import type { Room } from '../rooms/Room';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type { AvatarConfig } from './avatarConfig';
-import { AvatarStartCancelledError, avatarStartError, PeerLeftError } from './avatarErrors';
+import { AvatarCapacityError, AvatarStartCancelledError, avatarStartError, PeerLeftError } from './avatarErrors';
 import { SignallingError } from '../signalling/SignallingError';
 import type { AvatarMetrics } from './AvatarMetrics';
 import { AvatarSession } from './AvatarSession';
@@ -26,7 +26,8 @@ import { StudentModelRegistry } from './StudentModelRegistry';
 import { consumerBandwidthProbe } from './consumerBandwidthProbe';
 
 /** Builds a session's MotionSource once the identity is resolved (the audio driver needs its neutral landmarks). */
-export type MotionSourceFactory = (identity: ResolvedIdentity) => Promise<MotionSource>;
+/** Builds a session's motion source once the identity is granted; `camera()` opens the peer's camera motion stream. */
+export type MotionSourceFactory = (identity: ResolvedIdentity, camera: () => MotionSource) => Promise<MotionSource>;
 
 export interface AvatarServiceOptions {
   motion: MotionService<DecodedMotionFrame>;
@@ -60,7 +61,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     super();
     this.#options = options;
     this.#log = options.logger.child({ component: 'AvatarService' });
-    this.models = new StudentModelRegistry({ inference: options.config.inference, logger: this.#log });
+    this.models = new StudentModelRegistry({ inference: options.config.inference, logger: options.logger });
     this.#timer = setInterval(() => this.#tick(), 1000);
     this.#timer.unref();
   }
@@ -99,10 +100,11 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
    * everything it built (server producer, ffmpeg, model reference) as soon as its current step
    * ends. So a peer has at most one session and one server producer at any time.
    */
-  async start(room: Room, peer: Peer, identityId: string, source?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
+  async start(room: Room, peer: Peer, identityId: string, source?: MotionSource | MotionSourceFactory,
+    options: { kind?: string } = {}): Promise<AvatarSession> {
     if (this.#closed) throw avatarStartError(new Error('avatar service closed'), identityId);
     const ticket = this.#nextTicket(peer);
-    return this.#enqueue(peer, () => this.#start(room, peer, identityId, ticket, source));
+    return this.#enqueue(peer, () => this.#start(room, peer, identityId, ticket, source, options.kind));
   }
 
   /**
@@ -162,7 +164,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     this.#log.error({ err: error, event }, 'AvatarService listener threw');
   }
 
-  async #start(room: Room, peer: Peer, identityId: string, ticket: number, givenSource?: MotionSource | MotionSourceFactory): Promise<AvatarSession> {
+  async #start(room: Room, peer: Peer, identityId: string, ticket: number, givenSource?: MotionSource | MotionSourceFactory,
+    kind?: string): Promise<AvatarSession> {
     const { identities, config, metrics, motion } = this.#options;
     const log = peer.log.child({ component: 'AvatarService', identityId });
     if (this.#superseded(peer, ticket)) {
@@ -170,7 +173,10 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       throw new AvatarStartCancelledError(identityId);
     }
     const existing = this.#sessions.get(peer);
-    if (existing?.identity.identityId === identityId && !existing.closed) return existing;
+    // The same identity driven by the same signals: nothing to change.
+    if (existing?.identity.identityId === identityId && !existing.closed && (kind === undefined || this.#sources.get(existing)?.kind === kind)) {
+      return existing;
+    }
     peer.notify({ type: 'avatarState', data: { state: 'starting', identityId } });
     let source: MotionSource | undefined = typeof givenSource === 'function' ? undefined : givenSource;
     let session: AvatarSession | undefined;
@@ -181,10 +187,15 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     try {
       const identity = await identities.resolve(this.#requester(room, peer), identityId);
       checkStillWanted();
-      // Granted: only now replace the current avatar (a refused switch leaves it running).
-      await this.#closeSession(peer);
+      const camera = (): MotionSource => new MotionStreamSource(motion, room.id, peer.id);
+      source = typeof givenSource === 'function' ? await givenSource(identity, camera) : (givenSource ?? camera());
       checkStillWanted();
-      source = typeof givenSource === 'function' ? await givenSource(identity) : (givenSource ?? new MotionStreamSource(motion, room.id, peer.id));
+      // Granted and its motion source built (e.g. the microphone is there): only now replace the
+      // current avatar, so a refused switch leaves it running.
+      const limit = config.maxSessions;
+      const others = [...this.#sessions.keys()].filter((p) => p !== peer).length;
+      if (others >= limit) throw new AvatarCapacityError(limit);
+      await this.#closeSession(peer);
       checkStillWanted();
       session = await AvatarSession.create({
         room,
@@ -220,6 +231,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
 
   #track(room: Room, peer: Peer, session: AvatarSession, source: MotionSource): void {
     const { metrics } = this.#options;
+    this.#sources.set(session, source);
     const labels = { room: room.id, peer: peer.id };
     const identityId = session.identity.identityId;
     this.#sessions.set(peer, session);
@@ -248,24 +260,58 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
 
   #tick(): void {
     for (const [peer, session] of this.#sessions) {
-      const stats = session.stats();
+      this.#syncListeners(session);
+      const stats = this.stats(session);
       this.#options.metrics.sample({ room: session.room.id, peer: peer.id }, stats);
       peer.notify({ type: 'avatarStats', data: stats });
-      this.#syncListeners(session);
     }
+  }
+
+  /** What drives the peer's current avatar (`MotionSource.kind`: 'camera', 'audio', 'camera+voice', …), undefined without one. */
+  sourceKind(peer: Peer): string | undefined {
+    const session = this.#sessions.get(peer);
+    return session ? this.#sources.get(session)?.kind : undefined;
+  }
+
+  /**
+   * The session's stats as its driver's panel gets them (`avatarStats`): the session's own, plus
+   * the voice → mouth figures of a voice-driven source and the lip sync applied for listeners.
+   */
+  stats(session: AvatarSession): AvatarStats {
+    const source = this.#sources.get(session);
+    const audioToLip = source?.audioToLip?.();
+    const { avSync } = this.#options.config;
+    const own = session.stats();
+    return {
+      ...own,
+      // the session's idle blinks (a lost driver) plus those of a source that blinks itself (voice)
+      blinks: own.blinks + (source?.blinks ?? 0),
+      ...(audioToLip ? { audioToLip } : {}),
+      avSync: {
+        audioDelayMs: avSync ? (this.#lastSync.get(session)?.audioDelayMs ?? null) : null,
+        measuredDelayMs: session.videoDelayMs(),
+        extraMs: this.#syncExtraMs(session),
+      },
+    };
+  }
+
+  /** The fixed part of the listeners' voice delay: the camera's or the voice-driven avatar's. */
+  #syncExtraMs(session: AvatarSession): number {
+    const { avSyncExtraMs, avSyncAudioExtraMs } = this.#options.config;
+    return this.#sources.get(session)?.audioToLip ? avSyncAudioExtraMs : avSyncExtraMs;
   }
 
   /**
    * Lip sync (README "Avatar rendering"): tells every other human in the room to delay this
-   * driver's voice by the avatar's measured delay (+ avSyncExtraMs), when it moved by ≥ 10 ms
-   * (and every 5 s for late joiners); 0 when the avatar stops.
+   * driver's voice by the avatar's measured delay (+ avSyncExtraMs, or avSyncAudioExtraMs for a
+   * voice-driven avatar), when it moved by ≥ 10 ms (and every 5 s for late joiners); 0 when the
+   * avatar stops.
    */
   #syncListeners(session: AvatarSession, stopped = false): void {
-    const { avSync, avSyncExtraMs } = this.#options.config;
-    if (!avSync) return;
+    if (!this.#options.config.avSync) return;
     const measured = session.videoDelayMs();
     if (!stopped && measured === null) return;
-    const audioDelayMs = stopped ? 0 : Math.max(0, Math.min(4000, Math.round((measured as number) + avSyncExtraMs)));
+    const audioDelayMs = stopped ? 0 : listenerAudioDelayMs(measured as number, this.#syncExtraMs(session));
     const last = this.#lastSync.get(session);
     const now = performance.now();
     if (!stopped && last && Math.abs(last.audioDelayMs - audioDelayMs) < 10 && now - last.atMs < 5000) return;
@@ -277,4 +323,13 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
   }
 
   readonly #lastSync = new WeakMap<AvatarSession, { audioDelayMs: number; atMs: number }>();
+  readonly #sources = new WeakMap<AvatarSession, MotionSource>();
+}
+
+/**
+ * The voice delay listeners apply (ms, whole, within the 0–4000 their jitter buffer target takes):
+ * the avatar's measured delay behind the voice at the server plus the fixed extra.
+ */
+export function listenerAudioDelayMs(measuredDelayMs: number, extraMs: number): number {
+  return Math.max(0, Math.min(4000, Math.round(measuredDelayMs + extraMs)));
 }

@@ -92,6 +92,8 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   #pendingTick: PacerTick | undefined;
   #lastFrame: Uint8Array | undefined;
   #bandwidthTimer: NodeJS.Timeout | undefined;
+  /** The last consumer bandwidth estimate (kbps), null before one is reported. */
+  #bandwidthEstimateKbps: number | null = null;
   #lastDropWarnMs = Number.NEGATIVE_INFINITY;
   #keyframeAskedMs: number | undefined;
   #sendChain: Promise<void> = Promise.resolve();
@@ -245,6 +247,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       playedToSentMsP50: this.#playedToSent.quantile(0.5),
       playedToSentMsP95: this.#playedToSent.quantile(0.95),
       bitrateKbps: this.#encoder.bitrateKbps,
+      bandwidthEstimateKbps: this.#bandwidthEstimateKbps,
       sentKbps: this.#sentRate.kbps(nowMs),
       keyframes: this.#keyframes,
       keyframeRequests: this.#keyframeRequests,
@@ -318,6 +321,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     try {
       const bps = await probe(this.producerId);
       if (bps === undefined || this.#closed) return;
+      this.#bandwidthEstimateKbps = bps / 1000;
       const e = this.#options.config.encoder;
       // Leave 20 % of the estimate for audio and headroom.
       const kbps = Math.max(e.minBitrateKbps, Math.min(e.maxBitrateKbps, (0.8 * bps) / 1000));
@@ -388,7 +392,9 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   #render(tick: PacerTick): void {
     const nowMs = performance.now();
     const rtpTimestamp = (this.#rtpBase + Math.round(((tick.dueMs - this.#startMs) * RTP_CLOCK_HZ) / 1000)) >>> 0;
-    const { landmarks, frame } = this.#controller.tick(nowMs);
+    const { landmarks: face, frame } = this.#controller.tick(nowMs);
+    const mouthSource = this.#options.source.mouth;
+    const landmarks = mouthSource && frame.state !== 'calibrating' ? mouthSource.apply(face) : face;
     this.#setState(frame.state);
     this.#lastFaceState = frame.state;
     this.#phaseLock(frame, nowMs);

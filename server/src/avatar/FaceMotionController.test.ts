@@ -104,4 +104,22 @@ describe('FaceMotionController', () => {
     for (let i = 1; i < easing.length; i += 1) expect(easing[i]!).toBeLessThanOrEqual(easing[i - 1]! + 0.5);
     expect(frozen).toBe(0);
   });
+
+  it("voice-driven motion ('identity' space) is live while the source keeps making it, however old the voice behind it", () => {
+    const { source, controller } = setup();
+    const states: string[] = [];
+    let t = 1000;
+    for (let i = 0; i < 20; i += 1, t += 40) {
+      // as AudioMotionSource: made now, from voice that arrived 250 ms ago (look-ahead, hop, inference)
+      source.sample = { landmarks: s0.frames[i % s0.frames.length]!, imageWidth: s0.width, imageHeight: s0.height, captureTimeMs: t - 250, availableAtMs: t, seq: i + 1, space: 'identity' };
+      const { frame } = controller.tick(t + 10);
+      states.push(frame.state);
+      expect(frame.motionAgeMs).toBe(260);
+    }
+    expect(new Set(states)).toEqual(new Set(['live']));
+    // the source stops: hold, ease and idle, timed from when it last made motion
+    const last = t - 40;
+    expect(controller.tick(last + 200).frame.state).toBe('hold');
+    expect(controller.tick(last + 2000).frame.state).toBe('idle');
+  });
 });

@@ -95,7 +95,7 @@ export class FaceMotionController {
       this.#take(sample, nowMs);
     }
     const t = this.#timing;
-    const age = sample ? nowMs - sample.captureTimeMs : null;
+    const age = sample ? motionStaleness(sample, nowMs) : null;
     let state: FaceMotionState;
     let delta: FaceDelta;
     if (!this.#live) {
@@ -117,7 +117,7 @@ export class FaceMotionController {
       frame: {
         state,
         sample: state === 'idle' || state === 'calibrating' ? undefined : this.#liveSample,
-        motionAgeMs: age,
+        motionAgeMs: sample ? nowMs - sample.captureTimeMs : null,
         calibration: this.#calibrator.progress(nowMs),
       },
     };
@@ -170,6 +170,17 @@ export class FaceMotionController {
     out.rotation = multiplyQuaternions(sway, out.rotation);
     return out;
   }
+}
+
+/**
+ * How late a sample is at `nowMs` (ms), which decides live / hold / easing / idle. Camera motion
+ * ('driver' space) is late by its age since capture. Motion made on the server ('identity' space:
+ * the voice-driven source) is as old as the voice behind it by design — the model's look-ahead
+ * alone is 112 ms, over `holdAfterMs` — so its lateness is how long since the source made it: a
+ * source that keeps producing is live, one that stops holds, eases and idles like a lost camera.
+ */
+export function motionStaleness(sample: MotionSourceSample, nowMs: number): number {
+  return nowMs - (sample.space === 'identity' ? sample.availableAtMs : sample.captureTimeMs);
 }
 
 function clamp01(x: number): number {

@@ -13,6 +13,7 @@
  * advancing `seq`; the session then holds the last pose, eases back to neutral and plays idle
  * motion. `close` tells the session the source is gone for good.
  */
+import type { AvatarStats } from '@shared/avatar/avatarProtocol';
 import type { TypedEmitter } from '../util/TypedEmitter';
 
 /** Float count of one landmark set: 478 MediaPipe points × (x, y, z). */
@@ -57,6 +58,15 @@ export type MotionSourceEvents = {
   close: [];
 };
 
+/**
+ * Replaces the mouth of the landmarks the session is about to render (SuperFace's masked local
+ * signal: the mouth from one source, the rest from another), e.g. the voice's mouth on the camera's
+ * face. `apply` takes and returns 478*3 landmarks normalised to the identity's image.
+ */
+export interface MouthOverride {
+  apply(landmarks: Float32Array): Float32Array;
+}
+
 export interface MotionSource extends Pick<TypedEmitter<MotionSourceEvents>, 'on' | 'once' | 'off'> {
   /** Short name for logs and metrics labels, e.g. 'camera' or 'audio'. */
   readonly kind: string;
@@ -65,4 +75,14 @@ export interface MotionSource extends Pick<TypedEmitter<MotionSourceEvents>, 'on
   readonly closed: boolean;
   /** Idempotent. Stops listening to whatever feeds it (does not close that feed); emits `close`. */
   close(): void;
+  /**
+   * Voice-driven sources only: the voice → mouth figures for the driver's stats panel. A source
+   * with this method is timed from the voice itself (`captureTimeMs` = the voice's arrival at the
+   * server), so listeners' lip sync uses `avSyncAudioExtraMs` instead of the camera's extra.
+   */
+  audioToLip?(): NonNullable<AvatarStats['audioToLip']>;
+  /** Set when another signal drives the mouth (applied after retargeting, except while calibrating). */
+  readonly mouth?: MouthOverride;
+  /** Blinks the source's own motion has made so far (a voice-driven source blinks itself); counted into the session's stats. */
+  readonly blinks?: number;
 }

@@ -9,7 +9,7 @@ import { StudentModelRegistry } from './StudentModelRegistry';
 import { testStudent } from './testStudent';
 
 const logger = pino({ level: 'silent' });
-const inference = { executionProvider: 'cpu' as const, intraOpThreads: 1, interOpThreads: 1, concurrentRuns: 2, restartDelayMs: 50 };
+const inference = { executionProvider: 'cpu' as const, intraOpThreads: 1, interOpThreads: 1, workersPerModel: 2, restartDelayMs: 50 };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -35,9 +35,11 @@ describe('StudentModel', () => {
     expect(differing).toBeGreaterThan(100);
   });
 
-  it('keeps concurrent renders apart: each answer is the frame of its own landmarks', async () => {
+  it('keeps concurrent renders on two workers apart: each answer is the frame of its own landmarks', async () => {
     const { manifest, modelPath } = testStudent();
-    const model = await StudentModel.load({ modelPath, manifest, ...inference, concurrentRuns: 2, logger });
+    const model = await StudentModel.load({ modelPath, manifest, ...inference, logger });
+    model.setDemand(2);
+    await expect.poll(() => model.workers).toBe(2);
     cleanups.push(() => model.close());
     const neutral = Float32Array.from(manifest.identity.neutralLandmarks);
     const inputs = [0, 0.04, -0.04, 0.02, -0.02, 0.06].map((dx) => shifted(neutral, dx));
@@ -81,6 +83,12 @@ describe('StudentModelRegistry', () => {
     const [a, b] = await Promise.all([registry.acquire(modelPath, manifest), registry.acquire(modelPath, manifest)]);
     expect(a).toBe(b);
     expect(registry.size).toBe(1);
+    // one InferenceSession (worker) per sharing session, up to workersPerModel (2)
+    await expect.poll(() => a.workers).toBe(2);
+    const c = await registry.acquire(modelPath, manifest);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.workers).toBe(2);
+    await registry.release(c);
     await registry.release(a);
     expect(a.closed).toBe(false);
     await registry.release(b);

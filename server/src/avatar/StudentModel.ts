@@ -1,14 +1,21 @@
 /**
- * One identity's student (`student.onnx`), loaded once into its own render worker thread
- * (renderWorker.mjs: one onnxruntime InferenceSession, explicit thread counts, pre-allocated
- * tensors) and shared by every AvatarSession that renders that identity. Frames are requested
- * with `render(landmarks)`; the worker runs up to `concurrentRuns` of them at once (each on its
- * own pre-allocated tensor pair, so sessions never see each other's frames), off the main loop.
+ * One identity's student (`student.onnx`), shared by every AvatarSession that renders that
+ * identity, run off the main event loop in render worker threads (renderWorker.mjs: one
+ * onnxruntime InferenceSession each, explicit thread counts, pre-allocated tensors).
  *
- * A worker that crashes is restarted after `restartDelayMs` (the model is reloaded, `restarted`
- * is emitted); renders asked meanwhile fail with `StudentUnavailableError`, so sessions keep
- * their last frame and resume on the next tick. `close()` (from StudentModelRegistry, when the
- * last session lets go) releases the session and ends the thread.
+ * Why more than one worker: onnxruntime-node's `session.run()` executes synchronously on the
+ * calling thread (its promise only defers the native call), so one InferenceSession renders one
+ * frame at a time on at most one core, however many runs are "in flight" (measured: two
+ * concurrent runs on one session cost the same wall time as two sequential ones). So the model
+ * starts with one worker (one InferenceSession) and gains another, up to `workersPerModel`, each
+ * time one more session shares it (`setDemand`, from StudentModelRegistry); a frame goes to the
+ * ready worker with the fewest frames queued. Workers are not removed while the model lives.
+ *
+ * A worker that crashes is restarted after `restartDelayMs` (its model reloaded, `restarted`
+ * emitted); its queued renders fail with `StudentUnavailableError` and, while no worker is ready,
+ * new ones do too, so sessions keep their last frame and resume on the next tick. `close()`
+ * (from StudentModelRegistry, when the last session lets go) releases every InferenceSession and
+ * ends the threads.
  *
  * Shapes: landmarks float32 478*3 (normalised to the identity's image) → frame uint8 S*S*3 RGB.
  */
@@ -23,7 +30,7 @@ export class StudentLoadError extends Error {
   override readonly name = 'StudentLoadError';
 }
 
-/** The worker is (re)starting or gone: no frame this time. */
+/** No worker is ready (restarting, or the model closed): no frame this time. */
 export class StudentUnavailableError extends Error {
   override readonly name = 'StudentUnavailableError';
 }
@@ -34,14 +41,14 @@ export interface StudentModelOptions {
   executionProvider: ExecutionProvider;
   intraOpThreads: number;
   interOpThreads: number;
-  /** Runs in flight at once on the one session (each on its own pre-allocated tensors). */
-  concurrentRuns: number;
+  /** Most render workers (InferenceSessions) for this model; one per session sharing it, up to this. */
+  workersPerModel: number;
   restartDelayMs: number;
   logger: Logger;
 }
 
 export type StudentModelEvents = {
-  /** The worker died unexpectedly (exit code). */
+  /** A worker died unexpectedly (exit code). */
   crashed: [number];
   /** A replacement worker loaded the model. */
   restarted: [];
@@ -66,15 +73,13 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
   readonly outputSize: number;
   readonly #options: StudentModelOptions;
   readonly #log: Logger;
-  readonly #warmup: Float32Array;
-  #worker: Worker | undefined;
-  #ready = false;
+  readonly #lanes: RenderLane[] = [];
+  #demand = 1;
+  #growing: Promise<void> | undefined;
   #closed = false;
-  #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
-  #restartTimer: NodeJS.Timeout | undefined;
-  /** Workers started after a crash. */
+  /** Workers started after a crash (all workers together). */
   restarts = 0;
+  /** The first worker's warm-up inference (ms). */
   warmupMs = 0;
 
   private constructor(options: StudentModelOptions) {
@@ -83,28 +88,129 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
     this.modelPath = options.modelPath;
     this.outputSize = options.manifest.model.outputSize;
     this.#log = options.logger.child({ component: 'StudentModel', modelPath: options.modelPath });
-    this.#warmup = Float32Array.from(options.manifest.identity.neutralLandmarks);
   }
 
-  /** Starts the worker and loads the model; throws StudentLoadError with the runtime's reason. */
+  /** Starts the first worker and loads the model; throws StudentLoadError with the runtime's reason. */
   static async load(options: StudentModelOptions): Promise<StudentModel> {
     const model = new StudentModel(options);
-    await model.#start();
+    const lane = model.#newLane();
+    await lane.start();
+    model.warmupMs = lane.warmupMs;
     return model;
   }
 
+  /** Some worker can take a frame. */
   get ready(): boolean {
-    return this.#ready;
+    return !this.#closed && this.#lanes.some((l) => l.ready);
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  /** Renders one frame; rejects with StudentUnavailableError while the worker restarts. */
+  /** Render workers (InferenceSessions) running now. */
+  get workers(): number {
+    return this.#lanes.length;
+  }
+
+  /**
+   * How many sessions share the model: grows the pool to min(holders, workersPerModel) workers,
+   * in the background (renders go to the workers already loaded meanwhile). A worker that fails
+   * to load is logged and not retried until the demand grows again.
+   */
+  setDemand(holders: number): void {
+    this.#demand = holders;
+    if (!this.#growing) this.#growing = this.#grow().finally(() => (this.#growing = undefined));
+  }
+
+  /** Renders one frame on the least-busy ready worker; rejects with StudentUnavailableError when none is ready. */
+  render(landmarks: Float32Array): Promise<RenderedFrame> {
+    let best: RenderLane | undefined;
+    for (const lane of this.#lanes) if (lane.ready && (!best || lane.queued < best.queued)) best = lane;
+    if (this.#closed || !best) return Promise.reject(new StudentUnavailableError('render worker not ready'));
+    return best.render(landmarks);
+  }
+
+  /** Test hook: makes the first worker thread exit as if it crashed. */
+  crashForTest(): void {
+    this.#lanes[0]?.crashForTest();
+  }
+
+  /** Idempotent: rejects pending renders, releases every InferenceSession, ends the threads. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#lanes.map((l) => l.close()));
+    this.safeEmit('close');
+    this.removeAllListeners();
+  }
+
+  protected override onListenerError(event: string, error: unknown): void {
+    this.#log.error({ err: error, event }, 'StudentModel listener threw');
+  }
+
+  #newLane(): RenderLane {
+    const lane = new RenderLane(this.#options, this.#log.child({ worker: this.#lanes.length }), {
+      crashed: (code) => this.safeEmit('crashed', code),
+      restarted: () => {
+        this.restarts += 1;
+        this.safeEmit('restarted');
+      },
+    });
+    this.#lanes.push(lane);
+    return lane;
+  }
+
+  async #grow(): Promise<void> {
+    while (!this.#closed && this.#lanes.length < Math.min(this.#demand, this.#options.workersPerModel)) {
+      const lane = this.#newLane();
+      try {
+        await lane.start();
+        if (this.#closed) await lane.close();
+      } catch (error) {
+        this.#lanes.splice(this.#lanes.indexOf(lane), 1);
+        this.#log.warn({ err: error }, 'extra render worker failed to load; staying with fewer');
+        return;
+      }
+    }
+  }
+}
+
+type LaneEvents = { crashed: (code: number) => void; restarted: () => void };
+
+/** One render worker thread with its InferenceSession, its queued renders and its restarts. */
+class RenderLane {
+  readonly #options: StudentModelOptions;
+  readonly #log: Logger;
+  readonly #events: LaneEvents;
+  readonly #warmup: Float32Array;
+  readonly #pending = new Map<number, Pending>();
+  #worker: Worker | undefined;
+  #ready = false;
+  #closed = false;
+  #nextId = 1;
+  #restartTimer: NodeJS.Timeout | undefined;
+  warmupMs = 0;
+
+  constructor(options: StudentModelOptions, log: Logger, events: LaneEvents) {
+    this.#options = options;
+    this.#log = log;
+    this.#events = events;
+    this.#warmup = Float32Array.from(options.manifest.identity.neutralLandmarks);
+  }
+
+  get ready(): boolean {
+    return this.#ready && !this.#closed;
+  }
+
+  /** Renders sent and not yet answered. */
+  get queued(): number {
+    return this.#pending.size;
+  }
+
   render(landmarks: Float32Array): Promise<RenderedFrame> {
     const worker = this.#worker;
-    if (this.#closed || !this.#ready || !worker) return Promise.reject(new StudentUnavailableError('render worker not ready'));
+    if (!this.ready || !worker) return Promise.reject(new StudentUnavailableError('render worker not ready'));
     const id = this.#nextId++;
     return new Promise<RenderedFrame>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, startedMs: performance.now() });
@@ -112,12 +218,10 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
     });
   }
 
-  /** Test hook: makes the worker thread exit as if it crashed. */
   crashForTest(): void {
     this.#worker?.postMessage({ type: 'crash' });
   }
 
-  /** Idempotent: rejects pending renders, releases the InferenceSession, ends the thread. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -133,15 +237,10 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
       await exited;
       clearTimeout(timer);
     }
-    this.safeEmit('close');
-    this.removeAllListeners();
   }
 
-  protected override onListenerError(event: string, error: unknown): void {
-    this.#log.error({ err: error, event }, 'StudentModel listener threw');
-  }
-
-  async #start(): Promise<void> {
+  /** Starts the thread and loads the model; throws StudentLoadError with the runtime's reason. */
+  async start(): Promise<void> {
     const { manifest } = this.#options;
     const size = manifest.model.outputSize;
     const worker = new Worker(WORKER_URL, {
@@ -154,7 +253,6 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
         interOpThreads: this.#options.interOpThreads,
         landmarkFloats: 478 * 3,
         outputBytes: size * size * 3,
-        concurrentRuns: this.#options.concurrentRuns,
       },
     });
     this.#worker = worker;
@@ -183,7 +281,7 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
       throw error;
     }
     this.#ready = true;
-    this.#log.info({ warmupMs: Math.round(this.warmupMs), ep: this.#options.executionProvider, threads: this.#options.intraOpThreads }, 'student model loaded');
+    this.#log.info({ warmupMs: Math.round(this.warmupMs), ep: this.#options.executionProvider, threads: this.#options.intraOpThreads }, 'render worker loaded the student');
   }
 
   #onMessage(message: WorkerMessage): void {
@@ -204,17 +302,16 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
     this.#ready = false;
     this.#failPending(new StudentUnavailableError(`render worker exited (code ${code})`));
     this.#log.error({ code }, 'render worker crashed; restarting');
-    this.safeEmit('crashed', code);
+    this.#events.crashed(code);
     this.#restartTimer = setTimeout(() => void this.#restart(), this.#options.restartDelayMs);
   }
 
   async #restart(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.#start();
-      this.restarts += 1;
+      await this.start();
       if (this.#closed) return;
-      this.safeEmit('restarted');
+      this.#events.restarted();
     } catch (error) {
       this.#log.error({ err: error }, 'render worker restart failed; retrying');
       if (!this.#closed) this.#restartTimer = setTimeout(() => void this.#restart(), Math.max(500, this.#options.restartDelayMs));

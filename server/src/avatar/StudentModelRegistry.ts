@@ -1,7 +1,8 @@
 /**
  * One StudentModel per model file, shared by every session that renders that identity:
- * `acquire()` loads it on first use (concurrent callers share the load), `release()` closes it
- * when the last holder lets go. A model that fails to load is not cached.
+ * `acquire()` loads it on first use (concurrent callers share the load) and tells it how many
+ * sessions share it (its worker pool grows with them), `release()` closes it when the last holder
+ * lets go. A model that fails to load is not cached.
  */
 import type { StudentManifest } from '@shared/student/studentManifest';
 import type { Logger } from '../logger';
@@ -34,7 +35,7 @@ export class StudentModelRegistry {
         executionProvider: this.#inference.executionProvider,
         intraOpThreads: this.#inference.intraOpThreads,
         interOpThreads: this.#inference.interOpThreads,
-        concurrentRuns: this.#inference.concurrentRuns,
+        workersPerModel: this.#inference.workersPerModel,
         restartDelayMs: this.#inference.restartDelayMs,
         logger: this.#logger,
       });
@@ -46,7 +47,9 @@ export class StudentModelRegistry {
     }
     entry.holders += 1;
     try {
-      return await entry.loading;
+      const model = await entry.loading;
+      model.setDemand(entry.holders);
+      return model;
     } catch (error) {
       entry.holders -= 1;
       throw error;

@@ -41,19 +41,35 @@ export const avatarConfigSchema = z.object({
    * clock's anchoring, the viewer's video decode and render — set from the e2e measurement).
    */
   avSyncExtraMs: z.number().min(-500).max(1000).default(100),
+  /**
+   * The same extra for voice-driven avatars (`driver: 'audio'`): their motion's capture time is the
+   * voice's own arrival at the server, so nothing happens before it in the driver's page; what is
+   * left is the viewer's video decode and render against its audio output (ms; set from the audio
+   * e2e's onset measurement, README "Audio-driven motion").
+   */
+  avSyncAudioExtraMs: z.number().min(-500).max(1000).default(0),
+  /**
+   * Most avatar sessions this server renders at once (every room together); one more is refused
+   * with UNAVAILABLE. Rendering is CPU-bound: `npm run bench:avatars` sustains 3 at 25 fps on a
+   * 2-core machine with the demo student, so the default leaves one for bursts. Raise it with cores
+   * or a GPU.
+   */
+  maxSessions: z.number().int().min(1).max(1000).default(4),
   /** Turn listener-side lip sync off (voices play at once, ahead of the avatar). */
   avSync: z.boolean().default(true),
   inference: z
     .object({
       executionProvider: executionProviderSchema.default('cpu'),
-      /** onnxruntime intra-op threads per model (each model runs in its own worker thread). */
+      /** onnxruntime intra-op threads per InferenceSession (each in its own render worker thread). */
       intraOpThreads: z.number().int().min(1).max(64).default(1),
       interOpThreads: z.number().int().min(1).max(64).default(1),
       /**
-       * Inferences in flight at once per model (sessions of one identity share the model): each
-       * uses intraOpThreads, so concurrentRuns × intraOpThreads ≈ the cores to give rendering.
+       * Most render workers (each one InferenceSession, one inference at a time) per identity
+       * model: one, plus one per further session sharing the model, up to this. onnxruntime-node
+       * runs an inference synchronously on its thread, so this × intraOpThreads is the most cores
+       * one identity's avatars can use. Default 2: this machine's core count.
        */
-      concurrentRuns: z.number().int().min(1).max(16).default(2),
+      workersPerModel: z.number().int().min(1).max(16).default(2),
       /** A render worker that crashes is restarted after this delay. */
       restartDelayMs: z.number().int().min(0).default(200),
     })

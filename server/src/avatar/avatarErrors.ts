@@ -23,6 +23,14 @@ export class PeerLeftError extends SignallingError {
   }
 }
 
+/** The server already renders as many avatars as it is configured to (`avatar.maxSessions`). */
+export class AvatarCapacityError extends SignallingError {
+  override readonly name = 'AvatarCapacityError';
+  constructor(limit: number) {
+    super('UNAVAILABLE', `this server renders at most ${limit} avatars at once; try again later`, true);
+  }
+}
+
 /**
  * Maps identity and model failures to clear signalling errors: unknown identity → NOT_FOUND,
  * not granted → FORBIDDEN, unpublished or broken model → UNAVAILABLE. Never a fallback face.

@@ -7,7 +7,7 @@ import type { SignallingRequest } from '@shared/signalling';
 import type { Peer } from '../rooms/Peer';
 import type { Room } from '../rooms/Room';
 import type { AvatarService } from './AvatarService';
-import { audioMotionSourceFactory } from '../audio/audioAvatarDriver';
+import { audioMotionSourceFactory, voiceMouthSourceFactory } from '../audio/audioAvatarDriver';
 
 export type AvatarRequest = Extract<SignallingRequest, { method: 'listIdentities' | 'startAvatar' | 'stopAvatar' }>;
 
@@ -26,9 +26,13 @@ export function avatarRequestHandler(service: AvatarService): AvatarRequestHandl
         }
         case 'startAvatar': {
           const driver = request.data.driver ?? 'camera';
-          if (driver === 'audio') await service.stop(peer); // a camera-driven session of the same identity is not reused
+          const voiceMouth = driver === 'camera' && request.data.mouth === 'voice';
+          const kind = driver === 'audio' ? 'audio' : voiceMouth ? 'camera+voice' : 'camera';
+          // A session of the same identity is reused only if the same signals drive it; a refused
+          // switch (identity, microphone) leaves the current avatar running.
           const session = await service.start(room, peer, request.data.identityId,
-            driver === 'audio' ? audioMotionSourceFactory(room, peer) : undefined);
+            driver === 'audio' ? audioMotionSourceFactory(room, peer) : voiceMouth ? voiceMouthSourceFactory(room, peer) : undefined,
+            { kind });
           const result: AvatarResults['startAvatar'] = {
             producerId: session.producerId,
             serverPeerId: session.serverProducer.peer.id,

@@ -2,13 +2,13 @@
 // it off the main event loop. Plain JavaScript so it starts the same under tsx, vitest and node.
 // Protocol (StudentModel.ts): load → loaded | loadError; run → result | runError; crash (tests)
 // exits the thread with code 70; dispose releases the session and exits 0.
-// Runs: at most `concurrentRuns` at once on the one session (onnxruntime's Run is thread-safe),
-// each on its own pre-allocated input/output tensor pair (a slot); further requests wait in
-// arrival order. Slots are never shared by two runs in flight.
+// Runs: one at a time (onnxruntime-node's run() blocks this thread for the whole inference, so a
+// second run in flight would gain nothing), on one pre-allocated input/output tensor pair; further
+// requests wait in arrival order. More cores for one model = more of these workers (StudentModel).
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
-const { modelPath, inputName, outputName, executionProvider, intraOpThreads, interOpThreads, landmarkFloats, outputBytes, concurrentRuns } =
+const { modelPath, inputName, outputName, executionProvider, intraOpThreads, interOpThreads, landmarkFloats, outputBytes } =
   workerData;
 
 let session;
@@ -35,7 +35,7 @@ async function load() {
   if (!session.outputNames.includes(outputName)) throw new Error(`model has no output "${outputName}" (outputs: ${session.outputNames.join(', ')})`);
   // Pre-allocated tensors: the input is refilled per frame; the output is written in place.
   const side = Math.round(Math.sqrt(outputBytes / 3));
-  for (let i = 0; i < Math.max(1, concurrentRuns); i += 1) {
+  {
     slots.push({
       busy: false,
       input: new ort.Tensor('float32', new Float32Array(landmarkFloats), [1, landmarkFloats / 3, 3]),

@@ -115,7 +115,9 @@ export function createHttpApp({ config, rooms, motion, metrics, logger, onboardi
     const status = known ? error.status : typeof error?.status === 'number' ? error.status : 500;
     const code = known ? error.code : status === 404 ? 'NOT_FOUND' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
     const message = known || status < 500 ? String(error.message) : 'internal server error';
-    if (status >= 500) log.error({ err: error }, 'request failed');
+    // Expected unavailability (the client not built yet) is a warning without a stack; the rest is our bug.
+    if (known && status === 503) log.warn({ code, message }, 'request refused');
+    else if (status >= 500) log.error({ err: error }, 'request failed');
     if (res.headersSent) return;
     res.status(status).json({ error: { code, message } });
   };

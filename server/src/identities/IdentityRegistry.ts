@@ -174,6 +174,13 @@ export class IdentityRegistry {
     return row;
   }
 
+  /** Whether the identity was onboarded from a still portrait or a clip. */
+  sourceKind(identityId: string): 'portrait' | 'clip' {
+    const row = this.db.prepare(`SELECT kind FROM sources WHERE identity_id = ?`).get(identityId) as { kind: 'portrait' | 'clip' } | undefined;
+    if (!row) throw new RegistryError(404, 'IDENTITY_NOT_FOUND', `identity "${identityId}" has no source`);
+    return row.kind;
+  }
+
   sourcePath(identityId: string): string {
     const row = this.db.prepare(`SELECT path FROM sources WHERE identity_id = ?`).get(identityId) as { path: string } | undefined;
     if (!row) throw new RegistryError(404, 'IDENTITY_NOT_FOUND', `identity "${identityId}" has no source`);

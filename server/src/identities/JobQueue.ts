@@ -139,7 +139,12 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     const layout = this.#registry.layout;
     const out = layout.jobOut(job.id);
     const resume = existsSync(out) && readdirSync(out).length > 0;
-    const command = trainCommand(this.#config.python, { source: this.#registry.sourcePath(job.identity_id), out, resume });
+    const command = trainCommand(this.#config.python, {
+      source: this.#registry.sourcePath(job.identity_id),
+      sourceKind: this.#registry.sourceKind(job.identity_id),
+      out,
+      resume,
+    });
     log.info({ attempt: job.attempts, resume }, 'training started');
     const proc = await TrainingProcess.start(command, { logFile: layout.jobLog(job.id), niceness: this.#config.python.niceness });
     active.process = proc;

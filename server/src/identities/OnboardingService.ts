@@ -77,6 +77,8 @@ export class OnboardingService {
     if (admin.source === 'generated') {
       // Shown once, on the terminal of whoever started the server; it is also in the file.
       console.log(`Admin token (generated, kept in ${admin.file}): ${admin.value}`);
+    } else if (admin.source === 'file') {
+      console.log(`Admin token: in ${admin.file} (ADMIN_TOKEN overrides it)`);
     }
     const joinSecret = loadOrCreateSecret(config.dataDir, 'join-token-secret', config.joinTokenSecret, 32);
     const queue = new JobQueue({ registry, config, logger: log });
@@ -129,7 +131,7 @@ export class OnboardingService {
       // Name it by its content: the Python tools pick the image or video reader by extension.
       await rename(tmp, `${tmp}.${media.ext}`);
       tmp = `${tmp}.${media.ext}`;
-      const check = await this.checker.check(tmp);
+      const check = await this.checker.check(tmp, received.file.filename || 'upload');
       if (check.kind !== media.kind) {
         throw new RegistryError(422, 'UNSUPPORTED_INPUT', `The file looks like a ${media.kind} but reads as a ${check.kind}.`);
       }

@@ -4,6 +4,7 @@
  * Exit 0 = accepted, 1 = refused (the line says why), anything else = the checker failed.
  * At most `concurrentChecks` run at once; more wait their turn.
  */
+import { basename } from 'node:path';
 import { execFile } from 'node:child_process';
 import { sourceCheckResultSchema, type SourceCheckResult } from '@shared/student';
 import type { Config } from '../config';
@@ -30,11 +31,20 @@ export class SourceChecker {
     this.#config = config;
   }
 
-  /** Resolves with the accepted source's facts; throws RegistryError with the checker's words. */
-  async check(path: string): Promise<AcceptedSource> {
+  /**
+   * Resolves with the accepted source's facts; throws RegistryError with the checker's words, in
+   * which the file is called `shownAs` (the uploader's own file name) rather than its temp name.
+   */
+  async check(path: string, shownAs?: string): Promise<AcceptedSource> {
     await this.#acquire();
     try {
       return await this.#run(path);
+    } catch (error) {
+      const temp = basename(path);
+      if (shownAs && error instanceof RegistryError && error.message.includes(temp)) {
+        throw new RegistryError(error.status, error.code, error.message.replaceAll(temp, shownAs), { cause: error });
+      }
+      throw error;
     } finally {
       this.#release();
     }

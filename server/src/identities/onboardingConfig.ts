@@ -64,6 +64,14 @@ export function onboardingConfigSchema(absolutePath: z.ZodType<string, string>, 
           .default([resolve(repoRoot, 'models')]),
         trainModule: z.string().min(1).default('avatar_ml.student.train'),
         checkModule: z.string().min(1).default('avatar_ml.student.check_source'),
+        /**
+         * Wall-time budget of one training run by source kind (s; 0 = none), passed as
+         * `--time-budget-s`: the trainer shortens its step count to finish in time (issue 8's
+         * targets: ≤ 15 min for a clip, ≤ 10 min for a portrait, with a minute of margin each).
+         */
+        timeBudgetS: z
+          .object({ clip: z.number().min(0).default(840), portrait: z.number().min(0).default(540) })
+          .prefault({}),
         /** Extra arguments to every training run, e.g. ['--preset', 'fast']. */
         trainArgs: argList.default([]),
         checkArgs: argList.default([]),

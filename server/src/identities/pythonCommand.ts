@@ -23,11 +23,24 @@ function pythonEnv(py: PythonConfig, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv
   };
 }
 
-/** `python -m <train module> --source S --out O [--resume] <extra>`. */
-export function trainCommand(py: PythonConfig, o: { source: string; out: string; resume: boolean }, base = process.env): CommandLine {
+/**
+ * `python -m <train module> --source S --out O [--resume] [--time-budget-s B] <extra>`, with B the
+ * configured wall-time budget for the source's kind (none when 0).
+ */
+export function trainCommand(
+  py: PythonConfig,
+  o: { source: string; out: string; resume: boolean; sourceKind: 'portrait' | 'clip' },
+  base = process.env,
+): CommandLine {
+  const budget = py.timeBudgetS[o.sourceKind];
   return {
     file: py.executable,
-    args: ['-m', py.trainModule, '--source', o.source, '--out', o.out, ...(o.resume ? ['--resume'] : []), ...py.trainArgs],
+    args: [
+      '-m', py.trainModule, '--source', o.source, '--out', o.out,
+      ...(o.resume ? ['--resume'] : []),
+      ...(budget > 0 ? ['--time-budget-s', String(budget)] : []),
+      ...py.trainArgs,
+    ],
     cwd: py.cwd,
     env: pythonEnv(py, base),
   };

@@ -171,6 +171,7 @@ describe.skipIf(studentCliMissing)('POST /api/identities with the real face chec
     const before = count();
     const none = await upload(inputs.noFace);
     expect(none).toMatchObject({ status: 422, body: { error: { code: 'NO_FACE' } } });
+    expect(none.body.error?.message).toContain(basename(inputs.noFace)); // the uploader's file name, not a temp name
     const two = await upload(inputs.twoFaces);
     expect(two).toMatchObject({ status: 422, body: { error: { code: 'MULTIPLE_FACES', message: expect.stringMatching(/exactly one person/) } } });
     const tiny = await upload(inputs.tinyFace);

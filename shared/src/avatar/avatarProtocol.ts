@@ -13,9 +13,18 @@ export const listIdentitiesRequest = z.object({ method: z.literal('listIdentitie
 /** What drives the face: the page's camera motion uplink (default) or its microphone (server/src/audio/). */
 export const avatarDriverSchema = z.enum(['camera', 'audio']);
 export type AvatarDriver = z.infer<typeof avatarDriverSchema>;
+/**
+ * What drives the mouth of a camera-driven avatar: the camera's own motion (default) or the voice
+ * (SuperFace's MTM: the mouth from the microphone, the rest of the face from the camera). A voice
+ * driver's mouth is always the voice's.
+ */
+export const avatarMouthSchema = z.enum(['camera', 'voice']);
+export type AvatarMouth = z.infer<typeof avatarMouthSchema>;
 export const startAvatarRequest = z.object({
   method: z.literal('startAvatar'),
-  data: z.strictObject({ identityId: identityIdSchema, driver: avatarDriverSchema.optional() }),
+  data: z
+    .strictObject({ identityId: identityIdSchema, driver: avatarDriverSchema.optional(), mouth: avatarMouthSchema.optional() })
+    .refine((d) => !(d.driver === 'audio' && d.mouth === 'camera'), { message: "a voice-driven avatar's mouth comes from the voice", path: ['mouth'] }),
 });
 export const stopAvatarRequest = z.object({ method: z.literal('stopAvatar'), data: z.strictObject({}).default({}) });
 
@@ -79,11 +88,33 @@ export const avatarStatsSchema = z.object({
   playedToSentMsP50: z.number().nullable(),
   playedToSentMsP95: z.number().nullable(),
   bitrateKbps: z.number(),
+  /** The consumers' lowest available outgoing bitrate (mediasoup's send-side estimate, kbps) the bitrate follows; null until one is reported. */
+  bandwidthEstimateKbps: z.number().nullable(),
   sentKbps: z.number(),
   keyframes: z.number().int(),
   keyframeRequests: z.number().int(),
   workerRestarts: z.number().int(),
   blinks: z.number().int(),
+  /**
+   * Voice-driven avatars only (`driver: 'audio'`): speech arrival at the server → the mouth it drove
+   * published to the renderer (ms, p50/p95 over the last frames; null before speech), the model's
+   * look-ahead and its inference time per 40 ms hop.
+   */
+  audioToLip: z
+    .object({
+      speechToMouthMsP50: z.number().nullable(),
+      speechToMouthMsP95: z.number().nullable(),
+      lookaheadMs: z.number(),
+      inferenceMsP50: z.number().nullable(),
+    })
+    .optional(),
+  /**
+   * Lip sync applied for listeners (README "Voice and avatar in sync"): the voice delay sent to them
+   * (`avatarSync.audioDelayMs`), made of the avatar's measured delay behind the voice at the server
+   * (motion capture — for a voice-driven avatar the voice's own arrival — → frame RTP sent, median)
+   * plus a fixed extra for what the server cannot see (ms; null before measured or with sync off).
+   */
+  avSync: z.object({ audioDelayMs: z.number().nullable(), measuredDelayMs: z.number().nullable(), extraMs: z.number() }).optional(),
 });
 export type AvatarStats = z.infer<typeof avatarStatsSchema>;
 

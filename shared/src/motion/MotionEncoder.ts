@@ -4,7 +4,7 @@ import type { MotionBasis } from './motionBasis';
 import { LANDMARK_COUNT, MOTION_PACKET_VERSION } from './motionConstants';
 import {
   HEADER_BYTES, MAX_IMAGE_SIDE, QUAT_BITS, QUAT_OFFSET, QUAT_SCALE, SCALE_BITS, SCALE_LIMIT, SCALE_MIN, TIME_CODE_LIMIT,
-  TIME_UNITS_PER_MS, TXY_BITS, TXY_MIN, TXY_STEP, TZ_BITS, TZ_MIN, TZ_STEP, clampInt, quantize,
+  SHAPE_SATURATION_LIMIT, TIME_UNITS_PER_MS, TXY_BITS, TXY_MIN, TXY_STEP, TZ_BITS, TZ_MIN, TZ_STEP, clampInt, quantize,
 } from './motionPacketLayout';
 import { poseFromCodes, scaleToCode } from './motionPoseCodes';
 import type { PoseCodes } from './motionPoseCodes';
@@ -13,12 +13,25 @@ import { fitRotation, quaternionToMatrix } from './poseMath';
 
 const DIMS = LANDMARK_COUNT * 3;
 
+/** How often the shape quantiser's range limits were hit, and what they cost. */
+export interface ShapeSaturation {
+  /** Frames sent with at least one shape coefficient at its range limit. */
+  frames: number;
+  /** RMS landmark error those limits caused in the last frame, as a fraction of the RMS face radius (0 if none). */
+  lastError: number;
+  /** The largest such error of any frame sent. */
+  maxError: number;
+}
+
 /**
  * Codes one tracked frame into one self-contained packet: similarity pose (rotation, centroid,
  * scale) + the pose-free canonical shape as quantised basis coefficients. Numbers packets itself
  * (u16, wraps). Throws MotionEncodeError (a RangeError): `invalid_input` for input MediaPipe
  * cannot produce (wrong length, NaN, bad size), `out_of_range` for a pose the layout cannot carry
- * (see motionPacketLayout.ts) — refused, never clamped; a refused frame uses no sequence number.
+ * (see motionPacketLayout.ts) — refused, never clamped — and `out_of_range` on field `shape`
+ * for an expression whose saturated shape coefficients would move the landmarks by more than
+ * SHAPE_SATURATION_LIMIT of the face radius; a refused frame uses no sequence number. Smaller
+ * saturations are sent and counted in `saturation`.
  */
 export class MotionEncoder {
   readonly #basis: MotionBasis;
@@ -26,11 +39,24 @@ export class MotionEncoder {
   readonly #pixels = new Float64Array(DIMS);
   readonly #canonical = new Float64Array(DIMS);
   readonly #rotation = new Float64Array(9);
+  readonly #coefficientCodes: Int32Array;
+  /** The mean shape's RMS radius and the basis weights' sum: the saturation error's units. */
+  readonly #meanRadius: number;
+  readonly #weightSum: number;
+  /** Shape saturation of the frames sent so far (see ShapeSaturation). */
+  readonly saturation: ShapeSaturation = { frames: 0, lastError: 0, maxError: 0 };
 
   /** `firstSeq` (default 0) lets a restarted sender continue its numbering. */
   constructor(basis: MotionBasis, options: { firstSeq?: number } = {}) {
     this.#basis = basis;
     this.#seq = (options.firstSeq ?? 0) & 0xffff;
+    this.#coefficientCodes = new Int32Array(basis.componentCount);
+    let squares = 0;
+    for (let i = 0; i < DIMS; i++) squares += basis.mean[i]! ** 2;
+    this.#meanRadius = Math.sqrt(squares / LANDMARK_COUNT);
+    let weights = 0;
+    for (let j = 0; j < LANDMARK_COUNT; j++) weights += basis.weights[j]!;
+    this.#weightSum = weights;
   }
 
   /** Sequence number the next packet will carry. */
@@ -94,6 +120,33 @@ export class MotionEncoder {
       q[j * 3 + 2] = (r[2]! * dx + r[5]! * dy + r[8]! * dz) * inv - basis.mean[j * 3 + 2]!;
     }
 
+    // Shape coefficients first: a frame refused for saturation must not take a sequence number.
+    const coefficientCodes = this.#coefficientCodes;
+    let clipped = 0; // sum of squared clipped amounts, in the basis's weighted metric
+    for (let k = 0; k < basis.componentCount; k++) {
+      const b = basis.bits[k]!;
+      if (b === 0) continue;
+      // Weighted projection onto component k (the basis is orthonormal in the weighted metric).
+      let c = 0;
+      const row = k * DIMS;
+      for (let i = 0; i < DIMS; i++) c += basis.weights[(i / 3) | 0]! * basis.components[row + i]! * q[i]!;
+      const half = 1 << (b - 1);
+      const raw = Math.round(c / basis.steps[k]!) + half;
+      const code = clampInt(raw, 0, 2 * half - 1);
+      if (code !== raw) clipped += (c - (code - half) * basis.steps[k]!) ** 2;
+      coefficientCodes[k] = code;
+    }
+    const saturationError = Math.sqrt(clipped / this.#weightSum) / this.#meanRadius;
+    if (saturationError > SHAPE_SATURATION_LIMIT) {
+      throw new MotionEncodeError('out_of_range', 'shape',
+        `expression beyond the motion basis: saturated shape coefficients would move the landmarks by ${(100 * saturationError).toFixed(1)}% of the face radius (limit ${100 * SHAPE_SATURATION_LIMIT}%)`);
+    }
+    this.saturation.lastError = saturationError;
+    if (saturationError > 0) {
+      this.saturation.frames += 1;
+      this.saturation.maxError = Math.max(this.saturation.maxError, saturationError);
+    }
+
     const bytes = new Uint8Array(basis.packetBytes);
     const view = new DataView(bytes.buffer);
     const seq = this.#seq;
@@ -117,13 +170,7 @@ export class MotionEncoder {
     bits.write(codes.scale, SCALE_BITS);
     for (let k = 0; k < basis.componentCount; k++) {
       const b = basis.bits[k]!;
-      if (b === 0) continue;
-      // Weighted projection onto component k (the basis is orthonormal in the weighted metric).
-      let c = 0;
-      const row = k * DIMS;
-      for (let i = 0; i < DIMS; i++) c += basis.weights[(i / 3) | 0]! * basis.components[row + i]! * q[i]!;
-      const half = 1 << (b - 1);
-      bits.write(clampInt(Math.round(c / basis.steps[k]!) + half, 0, 2 * half - 1), b);
+      if (b !== 0) bits.write(coefficientCodes[k]!, b);
     }
     return bytes;
   }

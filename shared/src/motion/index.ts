@@ -3,6 +3,7 @@ export type { MotionDecodeResult, MotionFrame, MotionPacketError, MotionPose, Mo
 export type { MotionBasis } from './motionBasis';
 export { loadMotionBasis, parseMotionBasis } from './motionBasis';
 export { MotionEncoder } from './MotionEncoder';
+export type { ShapeSaturation } from './MotionEncoder';
 export { decodeMotionPacket } from './decodeMotionPacket';
 export { LANDMARK_REGIONS } from './landmarkRegions';
 export { MotionEncodeError } from './MotionEncodeError';

@@ -11,7 +11,7 @@ import { MotionEncodeError } from './MotionEncodeError';
 import { loadMotionBasis } from './motionBasis';
 import { LANDMARK_COUNT } from './motionConstants';
 import { MotionEncoder } from './MotionEncoder';
-import { SCALE_LIMIT, SCALE_MIN } from './motionPacketLayout';
+import { SCALE_LIMIT, SCALE_MIN, SHAPE_SATURATION_LIMIT } from './motionPacketLayout';
 import { scaleFromCode, scaleToCode } from './motionPoseCodes';
 import { hexToBytes, motionFixtures } from './testdata/motionFixtures';
 import { placeFace } from './testdata/placeFace';
@@ -117,6 +117,54 @@ describe('motion codec range (packet v2)', () => {
     refuse(placeFace(sample.landmarks, W0, H0, 640, 480, 0.5, 0.5, 2.3), 640, 480, 'translation.y');
     // Just inside the limits is coded.
     expect(() => encoder.encode({ ...sample, landmarks: placeFace(sample.landmarks, W0, H0, 640, 480, (0.9 * 640) / r0, 0.5, 0.5), imageWidth: 640, imageHeight: 480 })).not.toThrow();
+  });
+
+  it('counts shape coefficients saturated at their range, and refuses an expression the basis cannot carry', () => {
+    const sample = motionFixtures.samples[0]!;
+    // Stretch the lower face (everything below the face's centre) downwards by `t` of its height:
+    // t = 0 is the real frame; a large t is no human expression.
+    let minY = Infinity, maxY = -Infinity;
+    for (let j = 0; j < LANDMARK_COUNT; j++) { minY = Math.min(minY, sample.landmarks[j * 3 + 1]!); maxY = Math.max(maxY, sample.landmarks[j * 3 + 1]!); }
+    const centre = (minY + maxY) / 2;
+    const stretched = (t: number): Float32Array => sample.landmarks.map((v, i) => (i % 3 === 1 && v > centre ? v + (v - centre) * t : v));
+    const encode = (encoder: MotionEncoder, lm: Float32Array) =>
+      encoder.encode({ captureTimeMs: 1, landmarks: lm, transformMatrix: new Float32Array(16), imageWidth: W0, imageHeight: H0 });
+
+    const encoder = new MotionEncoder(basis);
+    for (const s of motionFixtures.samples) encode(encoder, s.landmarks); // real faces: coded, within the limit
+    expect(encoder.saturation.maxError).toBeLessThanOrEqual(SHAPE_SATURATION_LIMIT);
+
+    // Far beyond the basis: refused loudly, no sequence number spent.
+    const before = encoder.nextSeq;
+    let error: unknown;
+    try {
+      encode(encoder, stretched(3));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MotionEncodeError);
+    expect(error).toMatchObject({ reason: 'out_of_range', field: 'shape' });
+    expect((error as Error).message).toMatch(/beyond the motion basis/);
+    expect(encoder.nextSeq).toBe(before);
+
+    // Somewhere between, a stretch saturates some coefficient and is still sent, counted with its cost.
+    let lo = 0, hi = 3;
+    for (let i = 0; i < 30; i++) {
+      const mid = (lo + hi) / 2;
+      const probe = new MotionEncoder(basis);
+      try {
+        encode(probe, stretched(mid));
+        if (probe.saturation.lastError > 0) hi = mid; else lo = mid;
+      } catch {
+        hi = mid;
+      }
+    }
+    const counted = new MotionEncoder(basis);
+    encode(counted, stretched(hi));
+    expect(counted.saturation.frames).toBe(1);
+    expect(counted.saturation.lastError).toBeGreaterThan(0);
+    expect(counted.saturation.lastError).toBeLessThanOrEqual(SHAPE_SATURATION_LIMIT);
+    expect(counted.saturation.maxError).toBe(counted.saturation.lastError);
   });
 
   it('codes the scale as a float: every code decodes monotonically, with a relative step of at most 2^-11', () => {
