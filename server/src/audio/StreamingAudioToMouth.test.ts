@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +100,12 @@ describe('StreamingAudioToMouth (shipped model, onnxruntime-node)', () => {
   });
 
   it('rejects a manifest that is not one', () => {
+    const bad = JSON.parse(readFileSync(path.join(MODEL_DIR, 'manifest.json'), 'utf8'));
+    bad.models[0].envelope_drive = { ...bad.models[0].envelope_drive, open_direction: [0, 0, 0] };
+    const dir = mkdtempSync(path.join(tmpdir(), 'a2m-'));
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(bad));
+    expect(() => loadAudioModelManifest(dir)).toThrow(/one 3-vector per mouth-region landmark/);
+    rmSync(dir, { recursive: true });
     expect(() => loadAudioModelManifest('/nonexistent')).toThrow(/cannot read the audio-to-mouth manifest/);
     expect(() => loadAudioModelManifest(MODEL_DIR, 'nope')).toThrow(/has no model 'nope'/);
   });
