@@ -140,3 +140,84 @@ def test_shipped_manifest_lists_leave_one_out_folds():
     for e in default:
         assert e["held_out"] not in e["trained_on_real"]
         assert (path.parent / e["encoder"]).exists() and (path.parent / e["head"]).exists()
+        drive = e.get("envelope_drive")
+        if drive:  # the envelope lead must lie inside the look-ahead the server waits for
+            assert len(drive["open_direction"]) == 3 * len(m["mouth_region"]) and 0 <= drive["weight"] <= 1
+            assert drive["lead_frames"] * HOP + WINDOW / 2 <= m["lookahead_ms"] / 1000 * 16000
+
+
+def test_envelope_follows_loudness_and_rests_in_silence():
+    from avatar_ml.audio import envelope as env
+
+    rng = np.random.default_rng(0)
+    sr = 16000
+    # 0.5 s silence, then 4 Hz "syllables" (noise bursts 120 ms on / 130 ms off) for 2 s, then silence
+    t = np.arange(int(3.0 * sr)) / sr
+    on = (t >= 0.5) & (t < 2.5) & (((t - 0.5) % 0.25) < 0.12)
+    audio = (rng.normal(0, 0.1, len(t)) * on).astype(np.float32)
+    e = env.envelope(audio, env.EnvelopeParams(lead_frames=0))
+    ft = frame_time_s(np.arange(len(e)))
+    assert len(e) == frame_count(len(audio)) and np.all((e >= 0) & (e <= 1))
+    assert e[ft < 0.45].max() == 0.0 and e[ft > 2.8].max() < 0.05  # closed before and after the speech
+    burst = ((ft - 0.5) % 0.25 < 0.12) & (ft > 0.6) & (ft < 2.4)
+    gap = ((ft - 0.5) % 0.25 > 0.17) & (ft > 0.6) & (ft < 2.4)
+    assert e[burst].mean() > 0.6 and e[burst].mean() - e[gap].mean() > 0.25  # opens and closes at the syllable rate
+    # the lead reads later frames: the same follower, `lead` frames earlier
+    e2 = env.envelope(audio, env.EnvelopeParams(lead_frames=2))
+    np.testing.assert_allclose(e2[:-10], env.envelope(audio[2 * HOP:], env.EnvelopeParams(lead_frames=0))[:len(e2) - 10],
+                               atol=1e-6)
+
+
+def test_envelope_mix_sets_the_inner_lip_gap_and_keeps_the_rest_of_the_shape():
+    from avatar_ml.audio import envelope as env
+
+    rng = np.random.default_rng(1)
+    r = 20
+    up, lo = 3, 7
+    disp = rng.normal(0, 0.05, (200, r, 3))
+    g = rng.uniform(0, 1, 200)
+    true_dir = rng.normal(0, 0.3, (r, 3))
+    true_dir[up, 1], true_dir[lo, 1] = 0.5, -0.5
+    disp += g[:, None, None] * true_dir[None]
+    d = env.open_direction(disp, up, lo)
+    assert env.gap_of(d, up, lo) == pytest.approx(1.0)
+    np.testing.assert_allclose(d, true_dir, atol=0.05)
+    delta = disp[:10]
+    e = np.linspace(0, 1, 10)
+    for w in (0.0, 0.5, 1.0):
+        out = env.mix(delta, e, d, 1.2, w, up, lo)
+        np.testing.assert_allclose(env.gap_of(out, up, lo), (1 - w) * env.gap_of(delta, up, lo) + w * 1.2 * e, atol=1e-6)
+    np.testing.assert_allclose(env.mix(delta, e, d, 1.2, 0.0, up, lo), delta, atol=1e-6)
+
+
+def test_speed_perturbation_and_offset_shift_move_the_targets_with_the_audio():
+    from avatar_ml.audio.dataset import Utterance, shift_targets, speed_perturb
+
+    n = 16000 * 2
+    t = frame_time_s(np.arange(frame_count(n)))
+    target = np.sin(2 * np.pi * 1.5 * t)[:, None, None] * np.ones((1, 4, 3))
+    u = Utterance("u", np.zeros(n, np.float32), target.astype(np.float32), np.ones(len(t), bool), target[:1], "real")
+    fast = speed_perturb(u, 1.25)
+    assert len(fast.audio) == pytest.approx(n / 1.25, abs=2)
+    tf = frame_time_s(np.arange(len(fast.target)))
+    ok = fast.valid
+    np.testing.assert_allclose(fast.target[ok, 0, 0], np.sin(2 * np.pi * 1.5 * tf[ok] * 1.25), atol=0.01)
+    late = shift_targets(u, 0.1)  # a mouth 100 ms late: its target at t is the real one at t + 0.1
+    ok = late.valid
+    assert not ok[-1] and ok[:-10].all()
+    np.testing.assert_allclose(late.target[ok, 0, 0], np.sin(2 * np.pi * 1.5 * (t[ok] + 0.1)), atol=0.01)
+
+
+def test_speech_gate_closes_in_silence_and_opens_in_speech():
+    from avatar_ml.audio.clips import SPEECH_CLIPS, load_audio
+    from avatar_ml.audio.vad import mouth_gate, silero_path
+
+    if not silero_path().exists():
+        pytest.skip("node_modules/@ricky0123/vad-web not installed")
+    speech = load_audio(SPEECH_CLIPS[1])[:16000 * 3]
+    audio = np.concatenate([np.zeros(16000, np.float32), speech, np.zeros(16000 * 2, np.float32)])
+    times = np.arange(0, len(audio) / 16000, 0.04)
+    g = mouth_gate(audio, times, 0.1125)
+    assert g[times < 0.8].max() < 0.05
+    assert g[(times > 1.5) & (times < 3.8)].mean() > 0.7
+    assert g[times > 5.3].max() < 0.05

@@ -258,7 +258,9 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     // ~17 blinks a minute by design: a 17.5 s window holds ~5, of which B's landmarker catches some
     // (a 240–390 ms blink spans 6–10 frames, fewer when B presents fewer)
     expect(figures.blinks_seen).toBeGreaterThanOrEqual(1);
-    expect(figures.mouth_envelope_corr).toBeGreaterThan(0);
+    // the issue's target is 0.5: with the envelope drive 0.60-0.67 measured (the head alone 0.30-0.39),
+    // so this guards the drive with some room for a loaded machine
+    expect(figures.mouth_envelope_corr).toBeGreaterThan(0.45);
     // every burst of the window found on both sides of the audio path; hundreds of frames on the video path
     expect(paths.audioLags.length).toBeGreaterThanOrEqual(4);
     expect(unsyncedPaths.audioLags.length).toBeGreaterThanOrEqual(4);

@@ -142,3 +142,33 @@ def synthetic_utterances(items: list[dict], bank: VisemeBank, pools: list[tuple[
         out.append(Utterance(f"synth{k}:{it['voice']}:{src}", audio.astype(np.float32), rest[None] + delta,
                              np.ones(len(t), bool), rest[None], "synthetic"))
     return out
+
+
+def _resample_track(target: np.ndarray, valid: np.ndarray, t_src: np.ndarray, t_dst: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    flat = target.reshape(len(t_src), -1)
+    out = np.stack([np.interp(t_dst, t_src, flat[:, k]) for k in range(flat.shape[1])], axis=1)
+    ok = (np.interp(t_dst, t_src, valid.astype(float)) > 0.999) & (t_dst >= t_src[0]) & (t_dst <= t_src[-1])
+    return out.reshape((len(t_dst),) + target.shape[1:]).astype(np.float32), ok
+
+
+def shift_targets(u: Utterance, lag_s: float) -> Utterance:
+    """Audio/video offset correction: target'(t) = target(t + lag_s) (a mouth that lags its audio
+    by lag_s > 0 is brought back in sync); frames whose shifted time leaves the clip are invalid."""
+    if lag_s == 0:
+        return u
+    t = frame_time_s(np.arange(len(u.target)))
+    target, ok = _resample_track(u.target, u.valid, t, t + lag_s)
+    return Utterance(u.name, u.audio, target, ok, u.references, u.kind)
+
+
+def speed_perturb(u: Utterance, rate: float) -> Utterance:
+    """Kaldi-style speed perturbation: the audio played `rate` times faster (tempo and pitch, by
+    resampling), the mouth targets time-compressed with it (new frame time t = original t * rate)."""
+    from fractions import Fraction
+
+    fr = Fraction(rate).limit_denominator(20)
+    audio = resample_poly(u.audio, fr.denominator, fr.numerator).astype(np.float32)
+    t = frame_time_s(np.arange(len(u.target)))
+    target, ok = _resample_track(u.target, u.valid, t, frame_time_s(np.arange(frame_count(len(audio)))) * rate)
+    return Utterance(f"{u.name}@{rate:g}", audio, target, ok, u.references, u.kind)

@@ -1,9 +1,10 @@
 """`npm run eval:lipsync -- --clip <mp4 with speech> [--audio <wav>] --out <dir>`
 
 Predicts mouth motion from the clip's audio with the shipped model that never trained on the clip
-(leave-one-clip-out, by the clip's sha256; the `all` model for clips outside the training set),
-scores it against the clip's real landmarks with the baselines of the same run (audio energy ->
-opening, constant mouth), and renders a side-by-side video (real | teacher driven by the predicted
+(leave-one-clip-out, by the clip's sha256; the `all` model for clips outside the training set) as
+the server shows it (the model's envelope drive and the VAD speech gate, evaluate.py), scores it
+against the clip's real landmarks with the baselines of the same run (audio energy -> opening,
+constant mouth), and renders a side-by-side video (real | teacher driven by the predicted
 landmarks), real audio muxed in. With `--audio` the clip only gives the identity and the head
 motion (looped to the audio's length) and nothing is scored.
 

@@ -51,12 +51,13 @@ class AudioToMouth:
     encoder: ort.InferenceSession
     head: ort.InferenceSession
     name: str
+    envelope_drive: dict | None = None  # the manifest entry's envelope_drive (envelope.py), if any
 
     @classmethod
     def load(cls, model_dir: Path, entry: dict, encoder_path: Path | None = None) -> "AudioToMouth":
         model_dir = Path(model_dir)
         enc = _session(encoder_path or model_dir / entry["encoder"])
-        return cls(enc, _session(model_dir / entry["head"]), entry["name"])
+        return cls(enc, _session(model_dir / entry["head"]), entry["name"], entry.get("envelope_drive"))
 
     def features(self, audio: np.ndarray) -> np.ndarray:
         x = normalise_waveform(audio)[None]

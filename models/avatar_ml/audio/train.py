@@ -20,9 +20,10 @@ import numpy as np
 import torch
 
 from . import augment
+from . import envelope as env
 from .clips import CACHE, REPO_ROOT, SPEECH_CLIPS, load_clip
-from .dataset import (Utterance, identity_pools, motion_library_tracks, real_utterance, synthetic_speech,
-                      synthetic_utterances)
+from .dataset import (Utterance, identity_pools, motion_library_tracks, real_utterance, shift_targets,
+                      speed_perturb, synthetic_speech, synthetic_utterances)
 from .model import (HOP, WINDOW, LogMel, LogMelConvEncoder, MouthHead, count_parameters, frame_count, lookahead_ms,
                     normalise_waveform)
 from .mouth_space import LOWER_INNER, UPPER_INNER, mouth_region
@@ -111,10 +112,13 @@ def gap_index() -> tuple[int, int]:
 
 
 def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.ndarray, steps: int, seed: int,
-               opus: dict[str, list[np.ndarray]], log, real_share: float = 0.5, external=None
-               ) -> tuple[LogMelConvEncoder | None, MouthHead, dict]:
+               opus: dict[str, list[np.ndarray]], log, real_share: float = 0.5, external=None,
+               corr_weight: float = 0.0) -> tuple[LogMelConvEncoder | None, MouthHead, dict]:
     """Trains encoder + head (default) or, with `external` = (featurize, feature_dim), the head
-    alone on a fixed encoder's features (a wav2vec2/HuBERT export)."""
+    alone on a fixed encoder's features (a wav2vec2/HuBERT export). `corr_weight` adds
+    corr_weight * (1 - Pearson correlation over each crop) of the predicted and real inner-lip gap
+    (the opening metric is a correlation: this rewards moving at the right moments over hedging
+    towards the mean)."""
     torch.manual_seed(seed)
     r3 = basis_frames.shape[1]
     _, basis = pca(basis_frames, 16)
@@ -149,6 +153,14 @@ def train_fold(utts: list[Utterance], basis_frames: np.ndarray, ref_frames: np.n
         gt = tgt[..., up * 3 + 1] - tgt[..., lo * 3 + 1]
         loss_gap = (((gp - gt) ** 2) * msk.float()).sum() / (msk.float().sum() + 1e-6)
         loss = loss_pos + 2.0 * loss_vel + 2.0 * loss_gap
+        if corr_weight > 0:
+            mf = msk.float()
+            cnt = mf.sum(dim=1) + 1e-6
+            gpc = gp - (gp * mf).sum(dim=1, keepdim=True) / cnt[:, None]
+            gtc = gt - (gt * mf).sum(dim=1, keepdim=True) / cnt[:, None]
+            cov = (gpc * gtc * mf).sum(dim=1)
+            r = cov / torch.sqrt((gpc**2 * mf).sum(dim=1) * (gtc**2 * mf).sum(dim=1) + 1e-8)
+            loss = loss + corr_weight * (1 - r).mean()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -181,6 +193,21 @@ def export_head(head: MouthHead, feat_dim: int, path: Path) -> None:
                       opset_version=17, dynamo=False)
 
 
+def basis_frames_of(pools, bank) -> np.ndarray:
+    return np.concatenate([(f - rest[None]).reshape(len(f), -1) for _, f, rest in pools]
+                          + [np.stack([bank.shapes[k] for k in bank.shapes]).reshape(len(bank.shapes), -1)])
+
+
+def ref_frames_of(pools) -> np.ndarray:
+    return np.stack([rest.reshape(-1) for _, _, rest in pools])
+
+
+def augmented(real: list[Utterance], speeds: str) -> list[Utterance]:
+    """The real utterances plus their speed-perturbed copies (`speeds`: comma list of rates)."""
+    rates = [float(r) for r in speeds.split(",") if r]
+    return real + [speed_perturb(u, r) for r in rates for u in real]
+
+
 def opus_variants(utts: list[Utterance], rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
     cache = CACHE / "opus"
     out = {}
@@ -188,6 +215,48 @@ def opus_variants(utts: list[Utterance], rng: np.random.Generator) -> dict[str, 
         rates = [12, 20, 32] if u.kind == "real" else [int(rng.choice([10, 16, 24, 32]))]
         out[u.name] = [augment.opus_round_trip(u.audio, r, cache) for r in rates]
     return out
+
+
+def envelope_drive(real: list[Utterance], weight: float, params: env.EnvelopeParams) -> dict:
+    """The model's envelope drive (envelope.py) from its training clips' real mouths: the opening
+    direction D (regression of the region's displacement from rest on the inner-lip gap) and the
+    full-envelope gap G (90th percentile of the gap over speech frames)."""
+    up, lo = gap_index()
+    disp = np.concatenate([u.target[u.valid] - u.references[0][None] for u in real])
+    direction = env.open_direction(disp, up, lo)
+    full_gap = float(np.percentile(env.gap_of(disp, up, lo), 90))
+    return {"weight": weight, "full_gap_cm": round(full_gap, 5), **params.to_json(),
+            "open_direction": np.round(direction.reshape(-1), 6).tolist()}
+
+
+def estimate_offset(enc, head, u: Utterance, max_lag_s: float = 0.2) -> tuple[float, float]:
+    """SyncNet-style offset of one clip: the lag (s, within +-max_lag_s) maximising the correlation
+    of a model's predicted inner-lip opening (a model that never saw the clip) with the clip's real
+    one; real(t) ~ predicted(t - lag). -> (lag_s, correlation)."""
+    from .mouth_space import opening
+
+    region = list(mouth_region())
+    cols = [region.index(i) for i in (13, 14, 308, 78)]
+
+    def op(shapes: np.ndarray) -> np.ndarray:
+        full = np.zeros((len(shapes), 478, 3))
+        full[:, [13, 14, 308, 78]] = shapes[:, cols]
+        return opening(full)
+
+    ref = u.references[0]
+    with torch.no_grad():
+        d = head(enc(torch.tensor(normalise_waveform(u.audio))[None]), torch.tensor(ref.reshape(1, -1)))[0].numpy()
+    pred = op(ref[None] + d.reshape(len(d), -1, 3))
+    real = op(u.target)
+    n = min(len(pred), len(real))
+    best = (-2.0, 0)
+    k = int(round(max_lag_s * 50))
+    for lag in range(-k, k + 1):
+        a, b = real[max(0, lag):n + min(0, lag)], pred[max(0, -lag):n - max(0, lag)]
+        v = u.valid[:n][max(0, lag):n + min(0, lag)]
+        c = float(np.corrcoef(a[v], b[v])[0, 1])
+        best = max(best, (c, lag))
+    return best[1] / 50, best[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,8 +272,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="a wav2vec2-interface ONNX (input_values -> last_hidden_state): train only the head on its "
                          "features (see wav2vec2_onnx.py for the export recipe)")
     ap.add_argument("--family", default="default", help="name of this model family in the manifest")
+    ap.add_argument("--speeds", default="", help="speed perturbation of the real clips, e.g. 0.85,1.15 (targets follow)")
+    ap.add_argument("--av-offsets", default="none", choices=["none", "nested"],
+                    help="nested: shift each training clip's targets by its audio/video offset, estimated by a "
+                         "model trained on the fold's other training clips (never the held-out clip)")
+    ap.add_argument("--nested-steps", type=int, default=600)
+    ap.add_argument("--envelope-weight", type=float, default=None,
+                    help="ship an envelope drive with this weight (0-1; envelope.py); omitted = none")
+    ap.add_argument("--envelope-only", action="store_true",
+                    help="train nothing: give the manifest's default-family models an envelope drive (--envelope-weight) "
+                         "computed from each model's own training clips")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.envelope_only:
+        return add_envelope_drives(args.out, args.envelope_weight)
     log = lambda s: print(s, flush=True)  # noqa: E731
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -241,11 +322,21 @@ def main(argv: list[str] | None = None) -> int:
         bank = build_viseme_bank([c.track for c in train_clips])
         pools = identity_pools(id_tracks)
         real = [real_utterance(c) for c in train_clips]
+        offsets = {}
+        if args.av_offsets == "nested" and external is None:
+            for u in real:
+                inner = [v for v in real if v is not u]
+                e_in, h_in, _ = train_fold(augmented(inner, args.speeds), basis_frames_of(pools, bank), ref_frames_of(pools),
+                                           args.nested_steps, args.seed, opus_variants(inner, np.random.default_rng(args.seed)),
+                                           lambda s: None, 1.0, None)
+                lag, corr = estimate_offset(e_in, h_in, u)
+                offsets[u.name] = round(lag, 3)
+                log(f"  offset of {u.name}: {lag * 1000:+.0f} ms (corr {corr:.2f}, model trained on {[v.name for v in inner]})")
+            real = [shift_targets(u, offsets[u.name]) for u in real]
         synth = synthetic_utterances(synth_items, bank, pools, seed=args.seed)
-        utts = real + synth
-        basis_frames = np.concatenate([(f - rest[None]).reshape(len(f), -1) for _, f, rest in pools]
-                                      + [np.stack([bank.shapes[k] for k in bank.shapes]).reshape(len(bank.shapes), -1)])
-        ref_frames = np.stack([rest.reshape(-1) for _, _, rest in pools])
+        utts = augmented(real, args.speeds) + synth
+        basis_frames = basis_frames_of(pools, bank)
+        ref_frames = ref_frames_of(pools)
         opus = opus_variants(utts, np.random.default_rng(args.seed))
         log(f"fold {fold}: train on {[c.name for c in train_clips]} + {len(synth)} synthetic")
         enc, head, info = train_fold(utts, basis_frames, ref_frames, args.steps, args.seed, opus, log, args.real_share,
@@ -264,8 +355,31 @@ def main(argv: list[str] | None = None) -> int:
             "held_out": None if fold == "all" else fold,
             "held_out_sha256": None if fold == "all" else next(c.sha256 for c in clips if c.name == fold),
             "trained_on_real": [c.name for c in train_clips], "synthetic_utterances": len(synth), **info,
+            "speeds": [float(r) for r in args.speeds.split(",") if r], "av_offsets_s": offsets,
+            **({"envelope_drive": envelope_drive(real, args.envelope_weight, env.EnvelopeParams())}
+               if args.envelope_weight is not None and external is None else {}),
         })
     write_manifest(args.out, manifest_models, clips, synth_items, args)
+    return 0
+
+
+def add_envelope_drives(out: Path, weight: float | None) -> int:
+    """Adds (or replaces) `envelope_drive` on every default-family model of `out`/manifest.json,
+    from that model's own `trained_on_real` clips (a fold never sees its held-out clip here either)."""
+    if weight is None:
+        raise SystemExit("--envelope-only needs --envelope-weight")
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text())
+    clips = {c.name: c for c in (load_clip(p) for p in SPEECH_CLIPS)}
+    for m in manifest["models"]:
+        if m.get("family", "default") != "default":
+            continue
+        real = [shift_targets(real_utterance(clips[n]), m.get("av_offsets_s", {}).get(n, 0.0)) for n in m["trained_on_real"]]
+        m["envelope_drive"] = envelope_drive(real, weight, env.EnvelopeParams())
+        print(f"{m['name']}: envelope drive w={weight}, full gap {m['envelope_drive']['full_gap_cm']} cm "
+              f"(from {m['trained_on_real']})", flush=True)
+    manifest["provenance"]["envelope_drive_by"] = f"python -m avatar_ml.audio.train --envelope-only --envelope-weight {weight}"
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
     return 0
 
 

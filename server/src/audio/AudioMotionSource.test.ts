@@ -7,7 +7,7 @@ import { AudioMotionSource, type AudioMotionSample } from './AudioMotionSource';
 import { FaceComposer } from './FaceComposer';
 import type { PcmChunk } from './RtpAudioReceiver';
 import { loadAudioModelManifest, type AudioToMouthModelFiles } from './StreamingAudioToMouth';
-import { decodeAudio16k } from './testing/decodeAudio';
+import { decodeAudio16k, pearson } from './testing/decodeAudio';
 
 const MODEL_DIR = path.resolve(import.meta.dirname, '../../../models/audio');
 const SPEECH = path.resolve(import.meta.dirname, '../../../../shared/media/RD_Radio31_000.wav');
@@ -96,6 +96,39 @@ describe('AudioMotionSource', () => {
     expect(Math.max(...noisePart) - Math.min(...noisePart)).toBeLessThan(0.01);
     // the clipped chord: Silero takes part of it for speech (a known false positive on harsh tonal
     // audio), so the mouth may move; it stays finite and the stream goes on
+  }, 30_000);
+
+  it("with the model's envelope drive the mouth opens and closes with the voice's loudness", async () => {
+    const drive = files.entry.envelope_drive;
+    expect(drive, 'the shipped model carries an envelope_drive').toBeDefined();
+    const feed = new FakeFeed();
+    source = await AudioMotionSource.create(feed, reference, 512, 512, files, { fps: 25, seed: 7 });
+    // each published sample -> the stream sample its mouth belongs to, through the packet arrival times
+    const arrivals: { ms: number; sample: number }[] = [];
+    feed.on('pcm', (c) => arrivals.push({ ms: c.arrivalMs, sample: c.startSample }));
+    const seen: { open: number; sample: number }[] = [];
+    source.on('sample', (x) => {
+      const a = arrivals.find((p) => p.ms >= x.captureTimeMs);
+      if (a && x.originCaptureTimeMs !== undefined) seen.push({ open: FaceComposer.mouthOpening(x.landmarks, 512, 512), sample: a.sample });
+    });
+    const audio = new Float32Array(speech.length + 16000);
+    audio.set(speech);
+    await play(feed, [audio]);
+    // the e2e's envelope: RMS of 10 ms blocks averaged over ±60 ms
+    const envAt = (centre: number) => {
+      let sum = 0;
+      let n = 0;
+      for (let s = Math.max(0, centre - 960); s + 160 <= Math.min(audio.length, centre + 960); s += 160) {
+        let e = 0;
+        for (let i = s; i < s + 160; i++) e += audio[i]! ** 2;
+        sum += Math.sqrt(e / 160);
+        n += 1;
+      }
+      return n ? sum / n : 0;
+    };
+    expect(seen.length).toBeGreaterThan(60);
+    const r = pearson(seen.map((x) => x.open), seen.map((x) => envAt(x.sample)));
+    expect(r).toBeGreaterThan(0.5);
   }, 30_000);
 
   it('close() is idempotent, stops the samples and frees the models', async () => {

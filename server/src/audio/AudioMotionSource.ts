@@ -3,7 +3,11 @@
  * participant's voice: PCM from an AudioTap -> Silero VAD + audio-to-mouth model -> mouth, plus
  * ListeningMotion for eyes and head, composed on the identity's reference landmarks (FaceComposer)
  * and published at `fps` as `space: 'identity'` samples. In silence (VAD off, muted, no packets)
- * the mouth eases to the identity's rest mouth while blinks, sway and saccades go on.
+ * the mouth eases to the identity's rest mouth while blinks, sway and saccades go on. When the
+ * model carries an `envelope_drive` (manifest), the head's inner-lip opening is mixed with one
+ * driven by the voice's loudness envelope (MouthEnvelope) before the gate: the mouth opens and
+ * closes at the syllable rate with the voice; the offline eval (`npm run eval:lipsync`) scores
+ * the same mix and gate.
  *
  * captureTimeMs is when the voice behind the mouth arrived (the RTP packet carrying the frame's
  * centre), so the session's capture→presentation figures and the listener lip sync cover it.
@@ -12,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'node:events';
 import { FaceComposer } from './FaceComposer';
 import { ListeningMotion, type IdlePose } from './ListeningMotion';
+import { MouthEnvelope } from './MouthEnvelope';
 import type { PcmChunk } from './RtpAudioReceiver';
 import { SileroVad, SpeechGate, VAD_FRAME } from './SileroVad';
 import { StreamingAudioToMouth, type AudioToMouthModelFiles, type MouthFrame } from './StreamingAudioToMouth';
@@ -57,6 +62,8 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
   readonly kind = 'audio';
   readonly composer: FaceComposer;
   readonly #model: StreamingAudioToMouth;
+  /** The model's envelope drive (manifest `envelope_drive`), if it has one. */
+  readonly #envelope: MouthEnvelope | undefined;
   readonly #vad: SileroVad;
   readonly #gate = new SpeechGate();
   readonly #motion: ListeningMotion;
@@ -86,11 +93,12 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
   readonly #onFeedClose = (): void => this.close();
 
   private constructor(feed: PcmFeed, composer: FaceComposer, model: StreamingAudioToMouth, vad: SileroVad,
-    closedDelta: Float32Array, options: AudioMotionOptions) {
+    closedDelta: Float32Array, envelope: MouthEnvelope | undefined, options: AudioMotionOptions) {
     super();
     this.#feed = feed;
     this.composer = composer;
     this.#model = model;
+    this.#envelope = envelope;
     this.#vad = vad;
     this.#closedDelta = closedDelta;
     this.#options = { fps: 25, seed: 1, gateAttackMs: 30, gateReleaseMs: 120, mouthFromAudio: true, ...options };
@@ -114,7 +122,9 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     // the closed mouth is the identity's own rest (the reference the model was conditioned on:
     // zero displacement), not the model's guess for silence, which drifts for unseen faces
     const closed = new Float32Array(composer.referenceRegion.length);
-    return new AudioMotionSource(feed, composer, mouth, vad, closed, options);
+    const drive = model.entry.envelope_drive;
+    const envelope = drive ? new MouthEnvelope(model.manifest, drive) : undefined;
+    return new AudioMotionSource(feed, composer, mouth, vad, closed, envelope, options);
   }
 
   get closed(): boolean {
@@ -200,7 +210,9 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     for (const f of frames) {
       this.#stats.mouthFrames += 1;
       const captureMs = this.#captureTime(f.centreSample) ?? now;
-      this.#mouth = { frame: f, captureMs, readyMs: now };
+      // the envelope follower steps on every frame, in order, whatever the gate says
+      const frame = this.#envelope ? { ...f, delta: this.#envelope.apply(f.delta, f.leadRms) } : f;
+      this.#mouth = { frame, captureMs, readyMs: now };
       this.#energy = Math.min(1, f.rms / 0.1);
     }
   }

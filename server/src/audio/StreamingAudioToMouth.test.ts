@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,19 @@ describe('StreamingAudioToMouth (shipped model, onnxruntime-node)', () => {
     expect(inference.length).toBeGreaterThan(10);
   });
 
+  it("carries, with each frame, the raw RMS of the frame envelope_drive.lead_frames later (within the look-ahead)", async () => {
+    const lead = 3;
+    const m = await StreamingAudioToMouth.create(files, composer.referenceRegion, { envelopeLeadFrames: lead });
+    const frames: MouthFrame[] = [];
+    const audio = speech.subarray(0, 16000);
+    for (let s = 0; s < audio.length; s += 320) frames.push(...(await m.push(audio.subarray(s, s + 320), s)));
+    await m.close();
+    expect(frames.length).toBeGreaterThan(30);
+    for (let k = 0; k + lead < frames.length; k++) expect(frames[k]!.leadRms).toBeCloseTo(frames[k + lead]!.rms, 6);
+    const over = StreamingAudioToMouth.create(files, composer.referenceRegion, { envelopeLeadFrames: 99 });
+    await expect(over).rejects.toThrow(/within the look-ahead/);
+  });
+
   it('keeps the mouth still in silence after speech', async () => {
     const audio = new Float32Array(speech.length + 48000);
     audio.set(speech);
@@ -86,6 +100,12 @@ describe('StreamingAudioToMouth (shipped model, onnxruntime-node)', () => {
   });
 
   it('rejects a manifest that is not one', () => {
+    const bad = JSON.parse(readFileSync(path.join(MODEL_DIR, 'manifest.json'), 'utf8'));
+    bad.models[0].envelope_drive = { ...bad.models[0].envelope_drive, open_direction: [0, 0, 0] };
+    const dir = mkdtempSync(path.join(tmpdir(), 'a2m-'));
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(bad));
+    expect(() => loadAudioModelManifest(dir)).toThrow(/one 3-vector per mouth-region landmark/);
+    rmSync(dir, { recursive: true });
     expect(() => loadAudioModelManifest('/nonexistent')).toThrow(/cannot read the audio-to-mouth manifest/);
     expect(() => loadAudioModelManifest(MODEL_DIR, 'nope')).toThrow(/has no model 'nope'/);
   });

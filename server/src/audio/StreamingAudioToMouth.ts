@@ -24,6 +24,8 @@ export type MouthFrame = {
   centreSample: number;
   /** RMS of the raw audio over the frame (before normalisation). */
   rms: number;
+  /** RMS of the raw frame `envelopeLeadFrames` later (within the look-ahead): the envelope drive's input. */
+  leadRms: number;
 };
 
 export type AudioToMouthModelFiles = { manifest: AudioToMouthManifest; entry: AudioModelEntry; dir: string };
@@ -44,6 +46,27 @@ export function loadAudioModelManifest(dir: string, name = 'all'): AudioToMouthM
   return { manifest: parsed.data, entry, dir };
 }
 
+export type StreamingAudioToMouthOptions = {
+  /** Frames of audio per inference (default 64 = 1.28 s). */
+  contextFrames?: number;
+  /** New frames between inferences (default 2 = 40 ms). */
+  stepFrames?: number;
+  /** Which later frame's RMS a frame carries as `leadRms` (default the model's envelope_drive.lead_frames, else 0). */
+  envelopeLeadFrames?: number;
+};
+
+function lookaheadFramesOf(m: AudioToMouthManifest): number {
+  return Math.round(((m.lookahead_ms / 1000) * m.sample_rate - m.window_samples / 2) / m.hop_samples);
+}
+
+/** @throws if the envelope lead reaches past the look-ahead (those frames would not have arrived) */
+function leadFramesOf(files: AudioToMouthModelFiles, options: StreamingAudioToMouthOptions): number {
+  const lead = options.envelopeLeadFrames ?? files.entry.envelope_drive?.lead_frames ?? 0;
+  const max = lookaheadFramesOf(files.manifest);
+  if (lead > max) throw new Error(`the envelope lead (${lead} frames) must lie within the look-ahead (${max})`);
+  return lead;
+}
+
 export class StreamingAudioToMouth {
   readonly manifest: AudioToMouthManifest;
   /** Frames of future audio a frame's output depends on (from the manifest's look-ahead). */
@@ -55,6 +78,7 @@ export class StreamingAudioToMouth {
   readonly #window: number;
   readonly #contextFrames: number;
   readonly #stepFrames: number;
+  readonly #leadFrames: number;
   /** Raw 16 kHz samples from `#bufStart` on. */
   #buf = new Float32Array(0);
   #bufStart = 0;
@@ -67,7 +91,7 @@ export class StreamingAudioToMouth {
   readonly inferenceMs: number[] = [];
 
   private constructor(files: AudioToMouthModelFiles, encoder: ort.InferenceSession, head: ort.InferenceSession,
-    reference: Float32Array, options: { contextFrames?: number; stepFrames?: number }) {
+    reference: Float32Array, options: StreamingAudioToMouthOptions) {
     this.manifest = files.manifest;
     this.#encoder = encoder;
     this.#head = head;
@@ -76,7 +100,8 @@ export class StreamingAudioToMouth {
     this.#contextFrames = options.contextFrames ?? 64;
     this.#stepFrames = options.stepFrames ?? 2;
     const m = files.manifest;
-    this.lookaheadFrames = Math.round(((m.lookahead_ms / 1000) * m.sample_rate - m.window_samples / 2) / m.hop_samples);
+    this.lookaheadFrames = lookaheadFramesOf(m);
+    this.#leadFrames = leadFramesOf(files, options);
     if (reference.length !== files.manifest.mouth_region.length * 3) {
       throw new Error(`reference mouth must have ${files.manifest.mouth_region.length * 3} floats`);
     }
@@ -85,7 +110,8 @@ export class StreamingAudioToMouth {
 
   /** `reference`: FaceComposer.referenceRegion of the identity. */
   static async create(files: AudioToMouthModelFiles, reference: Float32Array,
-    options: { contextFrames?: number; stepFrames?: number } = {}): Promise<StreamingAudioToMouth> {
+    options: StreamingAudioToMouthOptions = {}): Promise<StreamingAudioToMouth> {
+    leadFramesOf(files, options); // validates before any session is made
     const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 };
     const encoder = await ort.InferenceSession.create(path.join(files.dir, files.entry.encoder), opts);
     const head = await ort.InferenceSession.create(path.join(files.dir, files.entry.head), opts);
@@ -169,12 +195,18 @@ export class StreamingAudioToMouth {
     for (let f = Math.max(this.#nextFrame, first); f <= lastReady; f++) {
       const k = f - first;
       if (k < 0 || k >= frames) continue;
-      const s0 = f * this.#hop - this.#bufStart;
-      let sum = 0;
-      for (let i = Math.max(0, s0); i < Math.min(this.#buf.length, s0 + this.#window); i++) sum += this.#buf[i]! ** 2;
-      out.push({ delta: data.slice(k * dims, (k + 1) * dims), centreSample: f * this.#hop + this.#window / 2, rms: Math.sqrt(sum / this.#window) });
+      out.push({ delta: data.slice(k * dims, (k + 1) * dims), centreSample: f * this.#hop + this.#window / 2,
+        rms: this.#frameRms(f), leadRms: this.#frameRms(f + this.#leadFrames) });
     }
     this.#nextFrame = lastReady + 1;
     return out;
+  }
+
+  /** RMS of the raw samples of frame `f` (zeros outside the buffer). */
+  #frameRms(f: number): number {
+    const s0 = f * this.#hop - this.#bufStart;
+    let sum = 0;
+    for (let i = Math.max(0, s0); i < Math.min(this.#buf.length, s0 + this.#window); i++) sum += this.#buf[i]! ** 2;
+    return Math.sqrt(sum / this.#window);
   }
 }

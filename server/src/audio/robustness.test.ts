@@ -134,7 +134,9 @@ describe('the audio path under loss, music, mute/unmute and clipping (real Opus 
     expect(spread(LOSSY[0] + 0.5, LOSSY[1])).toBeGreaterThan(0.03);
     expect(spread(CLIPPED[0] + 0.5, CLIPPED[1])).toBeGreaterThan(0.03);
     // muted: the mouth rests (VAD hang-over and release first)
-    // (no packets: the source's mouth is stale after 300 ms, then the 120 ms release)
-    expect(spread(MUTED[0] + 0.9, MUTED[1])).toBeLessThan(0.01);
+    // (no packets: the source's mouth is stale after 300 ms, then the 120 ms release); the window
+    // ends 0.1 s early: the envelope drive reads 40 ms ahead (inside the look-ahead), so the first
+    // syllable after the unmute can open the mouth just before the ~0.3 s the face runs behind
+    expect(spread(MUTED[0] + 0.9, MUTED[1] - 0.1)).toBeLessThan(0.01);
   }, 60_000);
 });

@@ -16,6 +16,25 @@ import { z } from 'zod';
 const point3 = z.tuple([z.number(), z.number(), z.number()]);
 const landmarkIndex = z.number().int().min(0).max(477);
 
+/**
+ * Optional envelope drive of a model (models/avatar_ml/audio/envelope.py, server MouthEnvelope.ts):
+ * the head's inner-lip opening is mixed with one driven by the voice's loudness envelope.
+ * `open_direction` (R*3, canonical cm per cm of inner-lip gap) and `full_gap_cm` come from the
+ * model's training clips; `weight` 0 = the head alone, 1 = the envelope alone.
+ */
+export const envelopeDriveSchema = z.object({
+  weight: z.number().min(0).max(1),
+  full_gap_cm: z.number().nonnegative(),
+  open_direction: z.array(z.number()),
+  lead_frames: z.number().int().nonnegative(),
+  lo_db: z.number(),
+  hi_db: z.number(),
+  attack_ms: z.number().positive(),
+  release_ms: z.number().positive(),
+  level_tau_s: z.number().positive(),
+}).refine((e) => e.hi_db > e.lo_db, { message: 'hi_db must exceed lo_db' });
+export type EnvelopeDrive = z.infer<typeof envelopeDriveSchema>;
+
 export const audioModelEntrySchema = z.object({
   name: z.string().min(1),
   encoder: z.string().min(1),
@@ -24,6 +43,7 @@ export const audioModelEntrySchema = z.object({
   held_out_sha256: z.string().nullable(),
   trained_on_real: z.array(z.string()),
   synthetic_utterances: z.number().int().nonnegative(),
+  envelope_drive: envelopeDriveSchema.optional(),
 }).passthrough();
 export type AudioModelEntry = z.infer<typeof audioModelEntrySchema>;
 
@@ -47,5 +67,14 @@ export const audioToMouthManifestSchema = z.object({
   if (m.canonical_region.length !== m.mouth_region.length) {
     ctx.addIssue({ code: 'custom', path: ['canonical_region'], message: 'one point per mouth-region landmark' });
   }
+  m.models.forEach((entry, k) => {
+    const drive = entry.envelope_drive;
+    if (drive && drive.open_direction.length !== m.mouth_region.length * 3) {
+      ctx.addIssue({ code: 'custom', path: ['models', k, 'envelope_drive', 'open_direction'], message: 'one 3-vector per mouth-region landmark' });
+    }
+    if (drive && (m.mouth_region.indexOf(13) < 0 || m.mouth_region.indexOf(14) < 0)) {
+      ctx.addIssue({ code: 'custom', path: ['models', k, 'envelope_drive'], message: 'the mouth region must hold the inner-lip points 13 and 14' });
+    }
+  });
 });
 export type AudioToMouthManifest = z.infer<typeof audioToMouthManifestSchema>;
