@@ -51,9 +51,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--train-fraction", type=float, default=DEFAULT_TRAIN_FRACTION,
                    help="clips: leading share of the frames used for training; the rest scores the gates")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    p.add_argument("--teacher-matte", choices=["grabcut", "selfie"], default="grabcut",
-                   help="the teacher's person matte for the training renders: its GrabCut (default) or the learned "
-                        "selfie matte of @mediapipe/selfie_segmentation")
+    p.add_argument("--teacher-matte", choices=["grabcut", "selfie"], default="selfie",
+                   help="the teacher's person matte for the training renders: the learned selfie matte of "
+                        "@mediapipe/selfie_segmentation (default: it gave better students on d12 and d14, "
+                        "models/README.md) or the teacher's own GrabCut")
     p.add_argument("--exclude-motion", action="append", default=[], metavar="CLIP",
                    help="leave this motion-library clip (e.g. d10.mp4) out of the teacher renders (repeatable); "
                         "the source's own clip is always left out")
