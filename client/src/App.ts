@@ -15,6 +15,7 @@ import { CallView } from './ui/CallView';
 import { JoinScreen, type JoinChoice } from './ui/JoinScreen';
 import { otherPeopleCount } from './ui/participantText';
 import { TypedEmitter } from './util/TypedEmitter';
+import { userMessage } from './call/SignallingError';
 
 export type AppState = 'idle' | 'joining' | 'in-call' | 'ended';
 
@@ -83,7 +84,7 @@ export class App extends TypedEmitter<AppEvents> {
       try {
         await this.join(choice);
       } catch (error) {
-        this.showJoinScreen(`Could not join: ${error instanceof Error ? error.message : String(error)}`);
+        this.showJoinScreen(`Could not join: ${userMessage(error)}`);
       }
     });
   }
@@ -199,7 +200,7 @@ export class App extends TypedEmitter<AppEvents> {
     try {
       await this.join(this.#lastChoice);
     } catch (error) {
-      this.#banner.show(`Could not rejoin: ${error instanceof Error ? error.message : String(error)}`, {
+      this.#banner.show(`Could not rejoin: ${userMessage(error)}`, {
         label: 'Try again',
         run: () => void this.#rejoin(),
       });

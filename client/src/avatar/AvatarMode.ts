@@ -20,6 +20,7 @@ import { LandmarkOverlay } from './LandmarkOverlay';
 import { MotionStatsPanel } from './MotionStatsPanel';
 import { MotionUplink } from './MotionUplink';
 import './avatar.css';
+import { userMessage } from '../call/SignallingError';
 
 export type AvatarModeState = 'off' | 'starting' | 'on' | 'stopping';
 
@@ -144,7 +145,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       // A later choice superseded this one (the server cancels it): that one's state counts.
       if (selection !== this.#selections) return;
       const failure = error instanceof Error ? error : new Error(String(error));
-      this.#render.showState({ state: 'error', identityId, message: failure.message });
+      this.#render.showState({ state: 'error', identityId, message: userMessage(failure) });
       this.emit('error', failure);
       throw failure;
     }
@@ -171,7 +172,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     try {
       identities = await session.listIdentities();
     } catch (error) {
-      return this.#refuse(`cannot list avatar identities: ${error instanceof Error ? error.message : String(error)}`);
+      return this.#refuse(`cannot list avatar identities: ${userMessage(error)}`);
     }
     const refusal = avatarModeRefusal(identities);
     if (refusal) return this.#refuse(refusal);
@@ -209,7 +210,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       this.#setState('off');
       await this.#republishCamera();
       const failure = error instanceof Error ? error : new Error(String(error));
-      this.#panel.showError(`Avatar mode could not start: ${failure.message}`);
+      this.#panel.showError(`Avatar mode could not start: ${userMessage(failure)}`);
       this.emit('error', failure);
       throw failure;
     }

@@ -17,6 +17,7 @@ import { h } from '../ui/dom';
 import { TypedEmitter } from '../util/TypedEmitter';
 import { AvatarRenderPanel } from './AvatarRenderPanel';
 import './avatar.css';
+import { userMessage } from '../call/SignallingError';
 
 const IDENTITY_KEY = 'avatar-call.voiceAvatarIdentity';
 
@@ -111,7 +112,7 @@ export class VoiceAvatar extends TypedEmitter<VoiceAvatarEvents> {
     } catch (error) {
       if (start !== this.#starts || this.#closed) return;
       const failure = error instanceof Error ? error : new Error(String(error));
-      this.#render.showState({ state: 'error', identityId: identityId ?? this.#identityId ?? '', message: failure.message });
+      this.#render.showState({ state: 'error', identityId: identityId ?? this.#identityId ?? '', message: userMessage(failure) });
       this.#setState('refused');
       this.emit('error', failure);
       throw failure;

@@ -16,5 +16,15 @@ export class SignallingError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`${method}: ${code}: ${message}`, options);
+    this.reason = message;
   }
+
+  /** The server's (or transport's) words alone, for people: no method name, no code. */
+  readonly reason: string;
+}
+
+/** What to show a person for an error: a SignallingError's plain reason, else the message. */
+export function userMessage(error: unknown): string {
+  if (error instanceof SignallingError) return error.reason;
+  return error instanceof Error ? error.message : String(error);
 }
