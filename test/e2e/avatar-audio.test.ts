@@ -84,7 +84,12 @@ function envelopeAt(blocks: PlayoutBlock[], t: number): number {
   return w.length ? w.reduce((s, b) => s + b.rms, 0) / w.length : 0;
 }
 
-/** Blinks B's landmarker saw: the eyes under half their median openness, dips ≥ 200 ms apart. */
+/**
+ * Blinks B's landmarker saw: the eyes under 0.7 × their median openness, dips ≥ 200 ms apart. Why
+ * 0.7 and not ½: the student never shuts the eyes fully — B's landmarker sees a rendered blink at
+ * 0.52–0.76 of the open eye (the live e2e's idle window), so ½ caught 1 of ~10 rendered blinks and
+ * sometimes none; the head sway moves the openness by ≤ ±8 %, well above 0.7.
+ */
 function blinksSeen(frames: ViewedFrame[]): number {
   const eyes = frames.filter((f) => f.eyeOpen !== null).sort((a, b) => a.presentedAtMs - b.presentedAtMs);
   if (eyes.length === 0) return 0;
@@ -93,7 +98,7 @@ function blinksSeen(frames: ViewedFrame[]): number {
   let lastShutAt = -Infinity;
   let shut = false;
   for (const f of eyes) {
-    const now = f.eyeOpen! < 0.5 * open;
+    const now = f.eyeOpen! < 0.7 * open;
     if (now && !shut && f.presentedAtMs - lastShutAt >= 200) count += 1;
     if (now) lastShutAt = f.presentedAtMs;
     shut = now;
