@@ -10,7 +10,7 @@ import { h } from '../ui/dom';
 
 /** State words for a voice-driven avatar, where they differ (no camera, no calibration). */
 const VOICE_STATE_TEXT: Partial<Record<AvatarStateData['state'], string>> = {
-  live: 'Avatar live, speaking with your voice',
+  live: 'Avatar live, driven by your voice (its mouth rests while you are silent or muted)',
   idle: 'Avatar idle (no voice reaching the server)',
   hold: 'Avatar: voice late, holding',
   easing: 'Avatar: voice lost, easing to neutral',
