@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerMediaCodecs } from '../media/mediaCodecs';
 import { AudioTap } from './AudioTap';
 import type { PcmChunk } from './RtpAudioReceiver';
+import { liveOpusProducer } from './testing/liveOpusProducer';
 
 let worker: ms.Worker;
 let router: ms.Router;
@@ -16,20 +16,11 @@ beforeAll(async () => {
 });
 afterAll(() => worker.close());
 
-/** An Opus producer on a PlainTransport fed by ffmpeg in real time (-re), like a browser's microphone. */
+/** A 300 Hz tone as a live microphone (ffmpeg in real time). */
 async function opusProducer(seconds: number) {
-  const transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: true });
-  const producer = await transport.produce({
-    kind: 'audio',
-    rtpParameters: {
-      codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
-      encodings: [{ ssrc: 4321 }],
-    },
-  });
-  const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i',
-    `sine=frequency=300:sample_rate=48000:duration=${seconds}`, '-ac', '2', '-c:a', 'libopus', '-b:a', '32k',
-    '-payload_type', '100', '-ssrc', '4321', '-f', 'rtp', `rtp://127.0.0.1:${transport.tuple.localPort}`], { stdio: 'ignore' });
-  return { transport, producer, ffmpeg };
+  const { transport, producer, send } = await liveOpusProducer(router,
+    ['-f', 'lavfi', '-i', `sine=frequency=300:sample_rate=48000:duration=${seconds}`], 4321);
+  return { transport, producer, ffmpeg: send() };
 }
 
 describe('AudioTap on a real mediasoup router', () => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { routerMediaCodecs } from '../media/mediaCodecs';
 import { FaceComposer } from './FaceComposer';
 import { startAudioMotion } from './startAudioMotion';
 import { loadAudioModelManifest } from './StreamingAudioToMouth';
+import { liveOpusProducer } from './testing/liveOpusProducer';
 import { VoiceMouthSource } from './VoiceMouthSource';
 import { ReplayMotionSource } from '../avatar/ReplayMotionSource';
 import { pearson } from './testing/decodeAudio';
@@ -28,22 +28,15 @@ afterAll(() => worker.close());
 
 describe('startAudioMotion: microphone RTP -> talking landmarks, on a real router', () => {
   it('moves the mouth with the speech envelope and rests after it', async () => {
-    const transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: true });
-    const producer = await transport.produce({
-      kind: 'audio',
-      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
-        encodings: [{ ssrc: 777 }] },
-    });
+    // 5 s of speech, then 1.5 s of silence, sent in real time like a microphone
+    const { transport, producer, send } = await liveOpusProducer(router, ['-t', '5', '-i', SPEECH, '-af', 'apad=pad_dur=1.5'], 777);
     const audio = await startAudioMotion(router, producer.id,
       { referenceLandmarks: Float32Array.from(vectors.reference as number[]), imageWidth: 512, imageHeight: 512 },
       loadAudioModelManifest(MODEL_DIR), { fps: 25 });
     const opening: { t: number; v: number }[] = [];
     const t0 = performance.now();
     audio.source.on('sample', (s) => opening.push({ t: s.captureTimeMs - t0, v: FaceComposer.mouthOpening(s.landmarks, 512, 512) }));
-    // 5 s of speech, then 1.5 s of silence, sent in real time like a microphone
-    const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-re', '-t', '5', '-i', SPEECH, '-af', 'apad=pad_dur=1.5',
-      '-ac', '2', '-ar', '48000', '-c:a', 'libopus', '-b:a', '32k', '-payload_type', '100', '-ssrc', '777', '-f', 'rtp',
-      `rtp://127.0.0.1:${transport.tuple.localPort}`], { stdio: 'ignore' });
+    const ffmpeg = send();
     const envelope: { t: number; rms: number }[] = [];
     audio.tap.on('pcm', (c) => {
       let s = 0;
@@ -87,12 +80,7 @@ describe('startAudioMotion: microphone RTP -> talking landmarks, on a real route
 
 describe('VoiceMouthSource: the camera face with the mouth from the microphone, on a real router', () => {
   it('moves only the mouth region of the camera face, with the speech, and rests it in silence', async () => {
-    const transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: true });
-    const producer = await transport.produce({
-      kind: 'audio',
-      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
-        encodings: [{ ssrc: 778 }] },
-    });
+    const { transport, producer, send } = await liveOpusProducer(router, ['-t', '4', '-i', SPEECH, '-af', 'apad=pad_dur=1.5'], 778);
     const reference = Float32Array.from(vectors.reference as number[]);
     const audio = await startAudioMotion(router, producer.id, { referenceLandmarks: reference, imageWidth: 512, imageHeight: 512 },
       loadAudioModelManifest(MODEL_DIR), { fps: 25 });
@@ -110,9 +98,7 @@ describe('VoiceMouthSource: the camera face with the mouth from the microphone, 
       for (let i = 0; i < out.length; i++) if (!region.has(Math.floor(i / 3)) && out[i] !== face[i]) outsideMoved += 1;
       opening.push({ t: performance.now() - t0, v: FaceComposer.mouthOpening(out, 512, 512) });
     });
-    const ffmpeg = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-re', '-t', '4', '-i', SPEECH, '-af', 'apad=pad_dur=1.5',
-      '-ac', '2', '-ar', '48000', '-c:a', 'libopus', '-b:a', '32k', '-payload_type', '100', '-ssrc', '778', '-f', 'rtp',
-      `rtp://127.0.0.1:${transport.tuple.localPort}`], { stdio: 'ignore' });
+    const ffmpeg = send();
     await once(ffmpeg, 'close');
     const endedAt = performance.now() - t0;
     await new Promise((r) => setTimeout(r, 1200)); // the microphone gone quiet: the mouth rests
