@@ -11,7 +11,7 @@
  */
 import type { AudioToMouthManifest } from '@shared/audio';
 import type { IdlePose } from './ListeningMotion';
-import { applyInverse, applyLinear, fitSimilarity, type Similarity } from './similarityFit';
+import { apply, applyInverse, applyLinear, fitSimilarity, type Similarity } from './similarityFit';
 
 export const LANDMARK_COUNT = 478;
 
@@ -93,16 +93,7 @@ export class FaceComposer {
    * @param pose eyes and head (ListeningMotion); undefined = as the reference
    */
   compose(mouthDelta: Float32Array | undefined, pose: IdlePose | undefined): Float32Array {
-    const p = Float64Array.from(this.#refPx);
-    if (mouthDelta) {
-      if (mouthDelta.length !== this.#region.length * 3) throw new Error('mouthDelta has the wrong length');
-      this.#region.forEach((idx, k) => {
-        const d = applyLinear(this.#sim, [mouthDelta[3 * k]!, -mouthDelta[3 * k + 1]!, -mouthDelta[3 * k + 2]!]);
-        p[3 * idx]! += d[0];
-        p[3 * idx + 1]! += d[1];
-        p[3 * idx + 2]! += d[2];
-      });
-    }
+    const p = this.#referenceWithMouth(mouthDelta);
     if (pose) {
       const b = Math.max(0, Math.min(1, pose.blink));
       if (b > 0) {
@@ -145,7 +136,7 @@ export class FaceComposer {
    */
   mouthOnto(landmarks: Float32Array, mouthDelta: Float32Array | undefined): Float32Array {
     if (landmarks.length !== LANDMARK_COUNT * 3) throw new Error(`landmarks must be ${LANDMARK_COUNT * 3} floats`);
-    if (mouthDelta && mouthDelta.length !== this.#region.length * 3) throw new Error('mouthDelta has the wrong length');
+    const mouth = this.#referenceWithMouth(mouthDelta);
     const w = this.imageWidth;
     const h = this.imageHeight;
     const src: number[] = [];
@@ -156,15 +147,27 @@ export class FaceComposer {
     }
     const head = fitSimilarity(src, dst);
     const out = Float32Array.from(landmarks);
-    this.#region.forEach((idx, k) => {
-      const d = mouthDelta ? applyLinear(this.#sim, [mouthDelta[3 * k]!, -mouthDelta[3 * k + 1]!, -mouthDelta[3 * k + 2]!]) : [0, 0, 0];
-      const q: [number, number, number] = [this.#refPx[3 * idx]! + d[0]!, this.#refPx[3 * idx + 1]! + d[1]!, this.#refPx[3 * idx + 2]! + d[2]!];
-      const m = applyLinear(head, q);
-      out[3 * idx] = (m[0] + head.translation[0]) / w;
-      out[3 * idx + 1] = (m[1] + head.translation[1]) / h;
-      out[3 * idx + 2] = (m[2] + head.translation[2]) / w;
-    });
+    for (const idx of this.#region) {
+      const m = apply(head, [mouth[3 * idx]!, mouth[3 * idx + 1]!, mouth[3 * idx + 2]!]);
+      out[3 * idx] = m[0] / w;
+      out[3 * idx + 1] = m[1] / h;
+      out[3 * idx + 2] = m[2] / w;
+    }
     return out;
+  }
+
+  /** The reference landmarks in pixels with the mouth region displaced by `mouthDelta` (canonical cm, R*3; undefined = rest). */
+  #referenceWithMouth(mouthDelta: Float32Array | undefined): Float64Array {
+    const p = Float64Array.from(this.#refPx);
+    if (!mouthDelta) return p;
+    if (mouthDelta.length !== this.#region.length * 3) throw new Error('mouthDelta has the wrong length');
+    this.#region.forEach((idx, k) => {
+      const d = applyLinear(this.#sim, [mouthDelta[3 * k]!, -mouthDelta[3 * k + 1]!, -mouthDelta[3 * k + 2]!]);
+      p[3 * idx]! += d[0];
+      p[3 * idx + 1]! += d[1];
+      p[3 * idx + 2]! += d[2];
+    });
+    return p;
   }
 
   /** Inner-lip gap over mouth width of normalised landmarks (the harness's mouth_opening). */

@@ -55,6 +55,12 @@ export function fitSimilarity(src: ArrayLike<number>, dst: ArrayLike<number>): S
   return { scale, rotation: R, translation: t };
 }
 
+/** s R p + t: source point -> fitted (pixel) frame. */
+export function apply(sim: Similarity, p: [number, number, number]): [number, number, number] {
+  const v = applyLinear(sim, p);
+  return [v[0] + sim.translation[0], v[1] + sim.translation[1], v[2] + sim.translation[2]];
+}
+
 /** s R v (no translation): maps a displacement. */
 export function applyLinear(sim: Similarity, v: [number, number, number]): [number, number, number] {
   const R = sim.rotation;

@@ -267,12 +267,6 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     }
   }
 
-  /** What drives the peer's current avatar (`MotionSource.kind`: 'camera', 'audio', 'camera+voice', …), undefined without one. */
-  sourceKind(peer: Peer): string | undefined {
-    const session = this.#sessions.get(peer);
-    return session ? this.#sources.get(session)?.kind : undefined;
-  }
-
   /**
    * The session's stats as its driver's panel gets them (`avatarStats`): the session's own, plus
    * the voice → mouth figures of a voice-driven source and the lip sync applied for listeners.
