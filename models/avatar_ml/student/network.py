@@ -199,8 +199,6 @@ class StudentNet(nn.Module):
         # Baked at export (`bake`): appearance features and the reference RGB.
         self.register_buffer("baked_feat", torch.zeros(FEAT_SIZE * FEAT_SIZE, FEAT_CH))
         self.register_buffer("baked_rgb", torch.zeros(OUT_SIZE * OUT_SIZE, 3))
-        # Derived from baked_rgb by bake() (not saved in checkpoints): the export's fast RGB warp.
-        self.register_buffer("baked_rgb_table", torch.zeros(OUT_SIZE * OUT_SIZE, 12), persistent=False)
 
     # ---- pieces ------------------------------------------------------------------------------
     def prior_flow(self, xy: torch.Tensor) -> torch.Tensor:
@@ -270,11 +268,12 @@ class StudentNet(nn.Module):
         feat, rgb = self.appearance(source_rgb)
         self.baked_feat.copy_(feat)
         self.baked_rgb.copy_(rgb)
-        self.baked_rgb_table.copy_(corner_table(rgb, OUT_SIZE))
 
     def forward(self, landmarks: torch.Tensor) -> torch.Tensor:
         """landmarks float32 (B,478,3) -> frame uint8 (B,256,256,3) RGB (needs `bake` first)."""
-        y = self.render(landmarks, self.baked_feat, self.baked_rgb, self.baked_rgb_table)
+        # The corner table is derived from baked_rgb here (never stored, so never stale); in the
+        # ONNX export it is a function of constants only, so the exporter folds it into one constant.
+        y = self.render(landmarks, self.baked_feat, self.baked_rgb, corner_table(self.baked_rgb, OUT_SIZE))
         y = torch.clamp(torch.floor(y * 255.0 + 0.5), 0.0, 255.0)
         return y.to(torch.uint8)
 
@@ -283,7 +282,7 @@ def export_params(net: StudentNet) -> int:
     """Parameters of the exported graph: weights plus the baked appearance constants (not the encoder):
     the features and the reference RGB's bilinear corner table (4 x 3 values per pixel)."""
     n = sum(p.numel() for name, p in net.named_parameters() if not name.startswith("encoder."))
-    return int(n + net.baked_feat.numel() + net.baked_rgb_table.numel())
+    return int(n + net.baked_feat.numel() + 4 * net.baked_rgb.numel())  # the corner table: 4 terms per RGB value
 
 
 def count_flops(net: StudentNet) -> int:

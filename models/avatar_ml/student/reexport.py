@@ -70,10 +70,6 @@ def rebuild(model_dir: Path) -> tuple[StudentNet, dict]:
     state["log_sigma"] = torch.tensor(-float(init[exp_inputs[0]]) / 2)  # exported as -2 log(sigma)
     net.load_state_dict(state)
     net.eval()
-    from .network import OUT_SIZE, corner_table
-
-    with torch.no_grad():
-        net.baked_rgb_table.copy_(corner_table(net.baked_rgb, OUT_SIZE))
     return net, manifest
 
 

@@ -177,7 +177,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     planned_steps = recipe.steps
 
     def on_step(step: int, total: int, loss: float) -> None:
-        if a.time_budget_s is not None and step >= 10 and step % BUDGET_CHECK_EVERY in (0, 10):
+        if a.time_budget_s is not None and (step == 10 or (step > 10 and step % BUDGET_CHECK_EVERY == 0)):
             left = a.time_budget_s - (time.perf_counter() - t_start) - tail_s
             fit = trainer.fit_to_budget(left, MIN_BUDGET_STEPS)
             if fit is not None:
