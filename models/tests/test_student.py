@@ -332,3 +332,17 @@ def test_teacher_renders_with_the_learned_selfie_matte():
     assert np.abs(selfie.astype(int) - grab.astype(int)).max() > 10  # the layering differs somewhere
     with pytest.raises(ValueError, match="unknown teacher matte"):
         teacher_renders(src, 0, neutral_px, ref, 1, matte="chroma")
+
+
+def test_harness_scores_the_int8_variant_as_its_own_method():
+    from avatar_ml.eval.registry import resolve_model
+
+    demo = ROOT / "models" / "identities" / "demo"
+    spec = resolve_model(f"student-int8:{demo}")
+    assert spec.name == "student-int8"
+    frame = np.zeros((512, 512, 3), np.uint8)
+    avatar = spec.factory(frame, None, 512)
+    m = json.loads((demo / "manifest.json").read_text())
+    assert avatar.session._model_path.endswith(m["model"]["int8"]["file"])
+    neutral = np.asarray(m["identity"]["neutralLandmarks"], np.float32).reshape(LANDMARKS, 3)
+    assert avatar.render_reference(neutral).shape == (OUT_SIZE, OUT_SIZE, 3)
