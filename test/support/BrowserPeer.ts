@@ -18,6 +18,48 @@ export interface BrowserPeerOptions {
   mode?: 'camera' | 'audio-avatar';
 }
 
+/** A remote track as a tile plays it: matched by track id against the page's session. */
+export interface TileTrackView {
+  consumerId: string;
+  /** The peer that publishes it (a server peer for an avatar). */
+  peerId: string;
+  source: string;
+  drivenByPeerId: string | null;
+}
+
+/** What one tile on the page shows (`BrowserPeer.tiles()`). */
+export interface TileView {
+  peerId: string;
+  local: boolean;
+  kind: string;
+  name: string;
+  state: string;
+  /** The "as others see you" note of the local tile showing its own avatar, else null. */
+  note: string | null;
+  /** An "AI avatar" label is in the tile and rendered (not hidden, non-zero size). */
+  aiLabelVisible: boolean;
+  synthetic: string | null;
+  ownAvatar: boolean;
+  /** What the avatar <video> plays, and whether it is visible and has rendered a frame. */
+  avatar: TileTrackView | null;
+  avatarVisible: boolean;
+  avatarFrames: boolean;
+  /** What the camera <video> plays ('local' for the own preview), and whether it is visible. */
+  camera: TileTrackView | 'local' | null;
+  cameraVisible: boolean;
+  /** What the <audio> element plays. */
+  audio: TileTrackView | null;
+}
+
+/**
+ * The tile shows `driverId`'s AI avatar as a person's video: the avatar <video> plays the synthetic
+ * track driven by them, visible and rendering, with the "AI avatar" label visible.
+ */
+export function showsAvatarOf(tile: TileView, driverId: string): boolean {
+  return tile.avatar?.drivenByPeerId === driverId && tile.avatar.source === 'avatar' && tile.avatarVisible && tile.avatarFrames &&
+    tile.aiLabelVisible && tile.synthetic === 'ai-avatar';
+}
+
 export class BrowserPeer {
   readonly context: BrowserContext;
   readonly page: Page;
@@ -78,6 +120,61 @@ export class BrowserPeer {
   /** Names on the remote tiles (the local "(you)" tile excluded). */
   remoteTileNames(): Promise<string[]> {
     return this.page.$$eval('.tile:not([data-local]) .tile-name', (nodes) => nodes.map((n) => n.textContent ?? ''));
+  }
+
+  /** Every tile on the page, local first, with the tracks its elements play resolved against the session. */
+  tiles(): Promise<TileView[]> {
+    return this.page.evaluate(() => {
+      const session = window.__call?.session;
+      const resolve = (element: HTMLMediaElement | null): { consumerId: string; peerId: string; source: string; drivenByPeerId: string | null } | 'local' | null => {
+        const track = element?.srcObject instanceof MediaStream ? element.srcObject.getTracks()[0] : undefined;
+        if (!track) return null;
+        for (const remote of session?.tracks.values() ?? []) {
+          if (remote.track.id === track.id) {
+            return { consumerId: remote.consumerId, peerId: remote.peerId, source: remote.source, drivenByPeerId: remote.synthetic?.drivenByPeerId ?? null };
+          }
+        }
+        return 'local';
+      };
+      const visible = (element: Element | null): boolean =>
+        element !== null && element.checkVisibility({ opacityProperty: true, visibilityProperty: true }) && element.getBoundingClientRect().width > 0;
+      return [...document.querySelectorAll<HTMLElement>('.tile')].map((tile) => {
+        const avatar = tile.querySelector<HTMLVideoElement>('.tile-avatar-video');
+        const camera = tile.querySelector<HTMLVideoElement>('.tile-camera-video');
+        const avatarTrack = resolve(avatar);
+        const audioTrack = resolve(tile.querySelector('audio'));
+        return {
+          peerId: tile.dataset['peerId'] ?? '',
+          local: tile.hasAttribute('data-local'),
+          kind: tile.dataset['kind'] ?? '',
+          name: tile.querySelector('.tile-name')?.textContent ?? '',
+          state: tile.dataset['state'] ?? '',
+          note: tile.querySelector('.tile-note')?.textContent ?? null,
+          aiLabelVisible: visible(tile.querySelector('.tile-ai-label')),
+          synthetic: tile.dataset['synthetic'] ?? null,
+          ownAvatar: tile.dataset['ownAvatar'] === 'true',
+          avatar: avatarTrack === 'local' ? null : avatarTrack,
+          avatarVisible: visible(avatar),
+          avatarFrames: (avatar?.readyState ?? 0) >= 2 && (avatar?.videoWidth ?? 0) > 0,
+          camera: resolve(camera),
+          cameraVisible: visible(camera),
+          audio: audioTrack === 'local' ? null : audioTrack,
+        };
+      });
+    });
+  }
+
+  /** Waits until `check` holds for this page's tiles; on timeout, the message includes them. */
+  async waitForTiles(check: (tiles: TileView[]) => boolean, what: string, timeoutMs = 15_000): Promise<TileView[]> {
+    let last: TileView[] = [];
+    try {
+      return await waitFor(async () => {
+        last = await this.tiles();
+        return check(last) ? last : undefined;
+      }, { timeoutMs, message: `${this.displayName}: ${what}` });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; tiles: ${JSON.stringify(last)}; problems: ${this.problems.join(' | ')}`);
+    }
   }
 
   bannerText(): Promise<string> {
