@@ -16,6 +16,27 @@ export interface BrowserPeerOptions {
   quality?: 'low' | 'medium' | 'high';
   /** Join screen choice: 'audio-avatar' ticks "Audio only, as avatar" (default: camera and microphone). */
   mode?: 'camera' | 'audio-avatar';
+  /** Record every state badge the local tile shows from the start (`localTileStates()`). */
+  recordLocalTileStates?: boolean;
+}
+
+declare global {
+  interface Window {
+    __localTileStates?: string[];
+  }
+}
+
+/** Runs in the page before its scripts: records each `data-state` the local tile takes. */
+function recordLocalTileStates(): void {
+  const states: string[] = [];
+  window.__localTileStates = states;
+  new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      const tile = mutation.target as HTMLElement;
+      const state = tile.dataset?.['state'];
+      if (tile.matches?.('.tile[data-local]') && state !== undefined && states.at(-1) !== state) states.push(state);
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
 }
 
 /** A remote track as a tile plays it: matched by track id against the page's session. */
@@ -74,6 +95,7 @@ export class BrowserPeer {
     const page = await context.newPage();
     const peer = new BrowserPeer(context, page, options.displayName);
     try {
+      if (options.recordLocalTileStates) await context.addInitScript(recordLocalTileStates);
       await page.goto(`${options.serverUrl}/room/${options.roomId}?quality=${options.quality ?? 'low'}`);
       await page.fill('#join-name', options.displayName);
       if (options.mode === 'audio-avatar') await page.check('#join-mode-audio-avatar');
@@ -162,6 +184,11 @@ export class BrowserPeer {
         };
       });
     });
+  }
+
+  /** The local tile's state badges so far, in order (with `recordLocalTileStates`), then its current one. */
+  localTileStates(): Promise<string[]> {
+    return this.page.evaluate(() => [...(window.__localTileStates ?? []), document.querySelector<HTMLElement>('.tile[data-local]')?.dataset['state'] ?? '']);
   }
 
   /** Waits until `check` holds for this page's tiles; on timeout, the message includes them. */
