@@ -174,7 +174,7 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     const isAvatar = (s: { drivenByPeerId: string | null; kind: string }) => s.drivenByPeerId === aliceId && s.kind === 'video';
     await bob.expectRising(isAvatar, (s) => s.framesDecoded ?? 0, { what: "A's audio-driven avatar framesDecoded" });
     // A sees its own avatar as others do, in its own tile ("starting avatar…" until then, never
-    // "no media"); B sees it inside A's one tile, with A's voice; both tiles say "AI avatar".
+    // "no camera or mic"); B sees it inside A's one tile, with A's voice; both tiles say "AI avatar".
     const bobId = (await bob.peerId()) as string;
     const seenByAlice = await alice.waitForTiles((tiles) => tiles.some((t) => t.local && showsAvatarOf(t, aliceId) && t.state === 'live'),
       'its own avatar live in its own tile');
@@ -182,7 +182,7 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     expect(seenByAlice.find((t) => t.local)).toMatchObject({ name: 'Ava (you)', ownAvatar: true, note: 'as others see you', camera: null, audio: null });
     const localStates = await alice.localTileStates();
     expect(localStates).toContain('starting avatar…');
-    expect(localStates).not.toContain('no media');
+    expect(localStates).not.toContain('no camera or mic');
     const seenByBob = await bob.waitForTiles((tiles) => tiles.some((t) => t.peerId === aliceId && showsAvatarOf(t, aliceId) && t.state === 'live'),
       "A's avatar live in A's tile");
     expect(seenByBob.map((t) => t.peerId).sort()).toEqual([aliceId, bobId].sort());
@@ -312,7 +312,7 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
         return v?.state === 'refused' ? v : undefined;
       }, { timeoutMs: 20_000, message: "C's voice avatar was never refused" });
       expect(voice.panel.state).toMatch(/Avatar unavailable: no avatar identity is granted to you in this room/);
-      // Its own tile is a plain audio-only tile: name, initials, the mic state; no avatar, no "no media".
+      // Its own tile is a plain audio-only tile: name, initials, the mic state; no avatar, no "no camera or mic".
       const [own] = await carol.waitForTiles((tiles) => tiles[0]?.local === true && tiles[0].state === 'audio only', 'an audio-only tile of its own');
       expect(own).toMatchObject({ name: 'Cy (you)', avatar: null, aiLabelVisible: false, camera: null });
       expect(await carol.page.getAttribute('.tile[data-local]', 'data-mic')).toBe('on');

@@ -182,7 +182,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     expect(seenByAlice.find((t) => t.local)).toMatchObject({ name: 'Ava (you)', ownAvatar: true, note: 'as others see you', camera: 'local', cameraVisible: true });
     const localStates = await alice.localTileStates();
     expect(localStates).toContain('look at the camera…');
-    expect(localStates).not.toContain('no media');
+    expect(localStates).not.toContain('no camera or mic');
   }, 180_000);
 
   it("B's landmarker sees A's mouth motion on the received avatar (target corr ≥ 0.8); capture-to-presentation latency", async () => {

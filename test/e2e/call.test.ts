@@ -93,6 +93,20 @@ describe('a two-party call in real Chromium', () => {
     expect(after).toBeGreaterThan(before);
   });
 
+  it("shows the other side's muted mic beside their live video, on their tile and on one's own", async () => {
+    const bobId = await bob.peerId();
+    const bobTile = alice.page.locator(`.tile[data-peer-id="${bobId}"]`);
+    await bob.page.click('#toggle-mic');
+    await expect.poll(() => bobTile.getAttribute('data-mic')).toBe('off');
+    expect(await bobTile.getAttribute('data-state')).toBe('live');
+    expect(await bobTile.locator('.tile-mic-off').isVisible()).toBe(true);
+    expect(await bob.page.locator('.tile[data-local] .tile-mic-off').isVisible()).toBe(true);
+    await bob.page.click('#toggle-mic');
+    await expect.poll(() => bobTile.getAttribute('data-mic')).toBe('on');
+    expect(await bobTile.locator('.tile-mic-off').isVisible()).toBe(false);
+    expect(await bob.page.locator('.tile[data-local] .tile-mic-off').isVisible()).toBe(false);
+  });
+
   it('delivers binary and text data-channel messages from the browser to server code byte-exact', async () => {
     const room = server.rooms.get(roomId);
     if (!room) throw new Error('room is gone');

@@ -40,6 +40,8 @@ export class ParticipantTile {
   readonly #state: HTMLElement;
   readonly #aiLabel: HTMLElement;
   readonly #ownNote: HTMLElement;
+  /** "mic off" beside a live picture (an audio-only tile says "muted" in its badge instead). */
+  readonly #micOff: HTMLElement;
   readonly #tracks = new Map<string, TileTrack>();
   #transport: TransportState = 'new';
   #videoPlaying = false;
@@ -58,6 +60,7 @@ export class ParticipantTile {
     this.#initials = h('span', { class: 'tile-initials', 'aria-hidden': 'true' });
     this.#aiLabel = h('span', { class: 'tile-ai-label', role: 'note', 'aria-label': 'AI-generated video' }, 'AI avatar');
     this.#ownNote = h('span', { class: 'tile-note' }, 'as others see you');
+    this.#micOff = h('span', { class: 'tile-mic-off' }, 'mic off');
     this.cameraElement = h('div', { class: 'tile-camera' }, this.#video);
     this.element = h(
       'figure',
@@ -66,7 +69,7 @@ export class ParticipantTile {
       this.cameraElement,
       this.#avatarVideo,
       this.#audio,
-      h('figcaption', {}, this.#name, this.#state),
+      h('figcaption', {}, this.#name, this.#state, this.#micOff),
     );
     this.setDisplayName(options.displayName);
     this.#video.addEventListener('playing', () => this.#setPlaying('media', true));
@@ -180,6 +183,7 @@ export class ParticipantTile {
     data['cameraVisible'] = String(cameraVisible);
     data['avatarVisible'] = String(hasAvatar);
     data['mic'] = !audio ? 'none' : audio.paused ? 'off' : 'on';
+    this.#micOff.hidden = !audio?.paused || label === 'muted';
     // The disclosure follows the avatar track itself, whoever drives it and whatever it shows.
     if (avatar) {
       data['synthetic'] = 'ai-avatar';

@@ -27,7 +27,7 @@ describe('tileStateLabel', () => {
     expect(tileStateLabel({ ...base, videoPaused: true, audioPaused: true })).toBe('muted');
     expect(tileStateLabel({ ...base, hasVideo: false })).toBe('audio only');
     expect(tileStateLabel({ ...base, hasVideo: false, audioPaused: true })).toBe('muted');
-    expect(tileStateLabel({ ...base, hasVideo: false, hasAudio: false })).toBe('no media');
+    expect(tileStateLabel({ ...base, hasVideo: false, hasAudio: false })).toBe('no camera or mic');
   });
 
   it("shows a participant's avatar in their tile: starting until its first frame, then live", () => {
@@ -39,7 +39,7 @@ describe('tileStateLabel', () => {
     expect(tileStateLabel({ ...voiceOnly, hasAvatar: true, avatarPlaying: true, transport: 'disconnected' })).toBe('reconnecting');
   });
 
-  it("never says 'no media' on the tile of an audio-only participant whose avatar is starting", () => {
+  it("never says 'no camera or mic' on the tile of an audio-only participant whose avatar is starting", () => {
     const audioOnly = { ...base, hasVideo: false, videoPlaying: false };
     expect(tileStateLabel({ ...audioOnly, ownAvatar: 'starting' })).toBe('starting avatar…');
     expect(tileStateLabel({ ...audioOnly, ownAvatar: 'running' })).toBe('starting avatar…');

@@ -36,7 +36,7 @@ export type TileStateLabel =
   | 'video paused'
   | 'audio only'
   | 'muted'
-  | 'no media'
+  | 'no camera or mic'
   | 'waiting for video'
   | 'starting avatar…'
   | 'look at the camera…';
@@ -52,7 +52,7 @@ export function tileStateLabel(input: TileStateInput): TileStateLabel {
       return 'reconnecting';
     case 'new':
     case 'connecting':
-      return anything ? 'connecting' : 'no media';
+      return anything ? 'connecting' : 'no camera or mic';
     case 'connected':
       break;
   }
@@ -66,7 +66,7 @@ export function tileStateLabel(input: TileStateInput): TileStateLabel {
     return input.videoPlaying ? 'live' : 'waiting for video';
   }
   if (input.hasAudio) return input.audioPaused ? 'muted' : 'audio only';
-  return 'no media';
+  return 'no camera or mic';
 }
 
 /** The local tile's avatar phase for the server's latest `avatarState` of this page (undefined: none yet). */
