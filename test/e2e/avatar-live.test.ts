@@ -220,6 +220,14 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     expect(viewerFps).toBeGreaterThanOrEqual(VIEWER_FPS_FLOOR);
     const facesFound = viewed.filter((f) => f.mouthOpen !== null).length;
     console.log(`viewer: ${callbacks} frames presented, face found on ${facesFound}, ${glass.length} matched to sent motion, ${pairs.length} with A's recorded landmarks`);
+    if (process.env.AVATAR_E2E_DUMP) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(process.env.AVATAR_E2E_DUMP, JSON.stringify({
+        recorded: recorded.map((r) => ({ captureTimeMs: r.captureTimeMs, seq: r.seq, pre: mouthOfLandmarks(r.landmarks, r.imageWidth, r.imageHeight), dec: mouthOfLandmarks(r.decoded, r.imageWidth, r.imageHeight) })),
+        frameLog,
+        viewed,
+      }));
+    }
     const corr = pearson(pairs.map((p) => p.sent), pairs.map((p) => p.seen));
     figures.mouth_corr = Math.round(corr * 1000) / 1000;
     figures.mouth_pairs = pairs.length;
