@@ -206,7 +206,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     audio = { alice: aliceAudio, bob: bobAudio };
     const log = new Map(frameLog.map((f) => [f.rtpTimestamp, f]));
     const byCapture = new Map(recorded.map((r) => [Math.round(r.captureTimeMs * 16), r]));
-    const pairs: { sent: number; seen: number }[] = [];
+    const pairs: { sent: number; retargeted: number; seen: number }[] = [];
     const glass: number[] = [];
     for (const frame of viewed) {
       if (frame.rtpTimestamp === null) continue;
@@ -215,7 +215,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
       glass.push(frame.presentedAtMs - sent.originCaptureTimeMs);
       const motion = byCapture.get(Math.round(sent.originCaptureTimeMs * 16));
       if (!motion || frame.mouthOpen === null) continue;
-      pairs.push({ sent: mouthOfLandmarks(motion.landmarks, motion.imageWidth, motion.imageHeight), seen: frame.mouthOpen });
+      pairs.push({ sent: mouthOfLandmarks(motion.landmarks, motion.imageWidth, motion.imageHeight), retargeted: sent.mouthOpen, seen: frame.mouthOpen });
     }
     expect(viewerFps).toBeGreaterThanOrEqual(VIEWER_FPS_FLOOR);
     const facesFound = viewed.filter((f) => f.mouthOpen !== null).length;
@@ -231,6 +231,9 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     const corr = pearson(pairs.map((p) => p.sent), pairs.map((p) => p.seen));
     figures.mouth_corr = Math.round(corr * 1000) / 1000;
     figures.mouth_pairs = pairs.length;
+    // Where the correlation goes (diagnostic, not asserted): A's sent mouth → the server's
+    // retargeted landmarks that the student rendered for that frame.
+    figures.mouth_corr_retargeted = Math.round(pearson(pairs.map((p) => p.sent), pairs.map((p) => p.retargeted)) * 1000) / 1000;
     figures.glass_p50_ms = Math.round(quantile(glass, 0.5));
     figures.glass_p95_ms = Math.round(quantile(glass, 0.95));
     videoLatencyMs = quantile(glass, 0.5);

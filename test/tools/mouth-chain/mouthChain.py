@@ -9,7 +9,7 @@ the real parts, on the ticks rendered from live motion:
                           (realtime, cpu-used 8, CBR at --kbps, error resilient, as FfmpegVp8Encoder.ts)
 and the lag (ticks, -5..+5) where the driver -> VP8 correlation peaks. Prints one JSON line.
 
-  PYTHONPATH=models models/.venv/bin/python test/tools/mouth-chain/mouthChain.py <dir> [--kbps 600]
+  PYTHONPATH=models models/.venv/bin/python test/tools/mouth-chain/mouthChain.py <dir> [--kbps 600] [--skip 0]
 """
 
 from __future__ import annotations
@@ -69,12 +69,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", type=Path)
     ap.add_argument("--kbps", type=int, default=600, help="VP8 bitrate (the live encoder's start bitrate is 600)")
+    ap.add_argument("--skip", type=int, default=0,
+                    help="measure from this tick on (the e2e's window opens seconds after calibration)")
     args = ap.parse_args()
     chain = json.loads((args.dir / "chain.json").read_text())
     ticks = chain["ticks"]
     size, fps = chain["size"], chain["fps"]
     frames = np.fromfile(args.dir / "frames.rgb", np.uint8).reshape(len(ticks), size, size, 3)
-    live = np.array([t["state"] == "live" for t in ticks])
+    live = np.array([t["state"] == "live" and t["tick"] >= args.skip for t in ticks])
     driver = np.array([t["driver"] for t in ticks])
     retargeted = np.array([t["retargeted"] for t in ticks])
     signed = np.array([t["retargetedSigned"] for t in ticks])
