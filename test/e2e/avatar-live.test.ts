@@ -15,7 +15,10 @@
  * - mouth_corr: Pearson correlation between the mouth opening B's landmarker sees on each received
  *   frame and the mouth opening of the motion A sent for it (A's own pre-encode landmarks, matched
  *   through the frame's RTP timestamp → the server's frame log → A's capture time) (target ≥ 0.8;
- *   asserted ≥ MOUTH_CORR_FLOOR over ≥ 30 frames);
+ *   asserted ≥ MOUTH_CORR_FLOOR = 0.8 over ≥ 30 frames); mouth_corr_retargeted: the same A side
+ *   against the server's retargeted landmarks rendered for that frame (diagnostic, where the
+ *   correlation goes); AVATAR_E2E_DUMP=<file.json> writes the per-frame data (A's recorded mouth,
+ *   the server's frame log, B's viewed frames);
  * - glass_p50/p95_ms: A's capture time of the motion → B's presentation of the frame (both pages
  *   share this machine's clock; epoch ms) (target p95 ≤ 250; asserted ≤ GLASS_P95_FLOOR_MS);
  * - av_offset_ms: A's voice against A's avatar at B (positive: audio leads): the avatar's median
@@ -54,8 +57,13 @@ const CLIP_SECONDS = 12;
  *   grow without bound over the window).
  * The measured figures are printed and the README compares them with the targets.
  */
-/** A strong association between the mouth A sent and the mouth B sees (target 0.8, see the test). */
-const MOUTH_CORR_FLOOR = 0.5;
+/**
+ * The issue's target for the mouth A sent against the mouth B sees. Measured 0.925–0.93 over
+ * 137–280 frames since the driver's neutral follows the closed mouth (0.65–0.77 before: a talking
+ * driver's calibrated neutral crossed the identity's lips); offline, over four calibration starts
+ * in the clip, 0.88–0.94 (test/tools/mouth-chain, README "Where the mouth correlation went").
+ */
+const MOUTH_CORR_FLOOR = 0.8;
 const VIEWER_FPS_FLOOR = 2;
 const GLASS_P95_FLOOR_MS = 1000;
 
@@ -239,10 +247,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     videoLatencyMs = quantile(glass, 0.5);
     // B's landmarker ran on every frame B presented (recorded, landmarked after the window).
     expect(pairs.length).toBeGreaterThanOrEqual(30);
-    // Target (issue 9): ≥ 0.8. Measured 0.87–0.92 over 58–163 frames while other jobs shared the
-    // machine, but 0.675 over 262 frames in a quiet fresh-clone CI run (the longer, fuller window
-    // sees more of the student's under-opened wide mouths), so the target is printed and reported,
-    // and the assertion is the floor that proves the received face's mouth follows the driver's.
+    // Target (issue 9): ≥ 0.8, asserted (see MOUTH_CORR_FLOOR).
     expect(corr).toBeGreaterThanOrEqual(MOUTH_CORR_FLOOR);
     // Target (issue 9): p95 ≤ 250 ms on loopback. Asserted here only as a floor that proves the
     // frames are live and not piling up in a queue: ≤ 1000 ms (4× the target; a backlog grows
