@@ -7,7 +7,8 @@ the real parts, on the ticks rendered from live motion:
                           the browser's one-euro smoothing) on the student's 256x256 frames
   driver -> VP8:          the same after a VP8 round trip with the server's ffmpeg libvpx settings
                           (realtime, cpu-used 8, CBR at --kbps, error resilient, as FfmpegVp8Encoder.ts)
-and the lag (ticks, -5..+5) where the driver -> VP8 correlation peaks. Prints one JSON line.
+and the lag (ticks, -5..+5) where the driver -> VP8 correlation peaks. Prints one JSON line; writes the
+per-tick openings to <dir>/mouth.json (-1 where no face was found).
 
   PYTHONPATH=models models/.venv/bin/python test/tools/mouth-chain/mouthChain.py <dir> [--kbps 600] [--skip 0]
 """
@@ -84,6 +85,9 @@ def main() -> None:
     raw = mouth(ex.track(frames, fps=fps).landmarks, size)
     coded, actual_kbps = vp8_round_trip(frames, fps, args.kbps)
     vp8 = mouth(FaceLandmarkExtractor(threads=1).track(coded, fps=fps).landmarks, size)
+    (args.dir / "mouth.json").write_text(json.dumps({
+        "live": live.tolist(), "driver": driver.tolist(), "retargeted": retargeted.tolist(),
+        "student_raw": np.where(np.isfinite(raw), raw, -1).tolist(), "vp8": np.where(np.isfinite(vp8), vp8, -1).tolist()}))
     d = driver[live]
     lags = lag_scan(driver, vp8, live)
     print(json.dumps({
