@@ -15,7 +15,10 @@
  * - mouth_corr: Pearson correlation between the mouth opening B's landmarker sees on each received
  *   frame and the mouth opening of the motion A sent for it (A's own pre-encode landmarks, matched
  *   through the frame's RTP timestamp → the server's frame log → A's capture time) (target ≥ 0.8;
- *   asserted ≥ MOUTH_CORR_FLOOR over ≥ 30 frames);
+ *   asserted ≥ MOUTH_CORR_FLOOR = 0.8 over ≥ 30 frames); mouth_corr_retargeted: the same A side
+ *   against the server's retargeted landmarks rendered for that frame (diagnostic, where the
+ *   correlation goes); AVATAR_E2E_DUMP=<file.json> writes the per-frame data (A's recorded mouth,
+ *   the server's frame log, B's viewed frames);
  * - glass_p50/p95_ms: A's capture time of the motion → B's presentation of the frame (both pages
  *   share this machine's clock; epoch ms) (target p95 ≤ 250; asserted ≤ GLASS_P95_FLOOR_MS);
  * - av_offset_ms: A's voice against A's avatar at B (positive: audio leads): the avatar's median
@@ -54,8 +57,13 @@ const CLIP_SECONDS = 12;
  *   grow without bound over the window).
  * The measured figures are printed and the README compares them with the targets.
  */
-/** A strong association between the mouth A sent and the mouth B sees (target 0.8, see the test). */
-const MOUTH_CORR_FLOOR = 0.5;
+/**
+ * The issue's target for the mouth A sent against the mouth B sees. Measured 0.925–0.93 over
+ * 137–280 frames since the driver's neutral follows the closed mouth (0.65–0.77 before: a talking
+ * driver's calibrated neutral crossed the identity's lips); offline, over four calibration starts
+ * in the clip, 0.88–0.94 (test/tools/mouth-chain, README "Where the mouth correlation went").
+ */
+const MOUTH_CORR_FLOOR = 0.8;
 const VIEWER_FPS_FLOOR = 2;
 const GLASS_P95_FLOOR_MS = 1000;
 
@@ -221,7 +229,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     audio = { alice: aliceAudio, bob: bobAudio };
     const log = new Map(frameLog.map((f) => [f.rtpTimestamp, f]));
     const byCapture = new Map(recorded.map((r) => [Math.round(r.captureTimeMs * 16), r]));
-    const pairs: { sent: number; seen: number }[] = [];
+    const pairs: { sent: number; retargeted: number; seen: number }[] = [];
     const glass: number[] = [];
     for (const frame of viewed) {
       if (frame.rtpTimestamp === null) continue;
@@ -230,23 +238,31 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
       glass.push(frame.presentedAtMs - sent.originCaptureTimeMs);
       const motion = byCapture.get(Math.round(sent.originCaptureTimeMs * 16));
       if (!motion || frame.mouthOpen === null) continue;
-      pairs.push({ sent: mouthOfLandmarks(motion.landmarks, motion.imageWidth, motion.imageHeight), seen: frame.mouthOpen });
+      pairs.push({ sent: mouthOfLandmarks(motion.landmarks, motion.imageWidth, motion.imageHeight), retargeted: sent.mouthOpen, seen: frame.mouthOpen });
     }
     expect(viewerFps).toBeGreaterThanOrEqual(VIEWER_FPS_FLOOR);
     const facesFound = viewed.filter((f) => f.mouthOpen !== null).length;
     console.log(`viewer: ${callbacks} frames presented, face found on ${facesFound}, ${glass.length} matched to sent motion, ${pairs.length} with A's recorded landmarks`);
+    if (process.env.AVATAR_E2E_DUMP) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(process.env.AVATAR_E2E_DUMP, JSON.stringify({
+        recorded: recorded.map((r) => ({ captureTimeMs: r.captureTimeMs, seq: r.seq, pre: mouthOfLandmarks(r.landmarks, r.imageWidth, r.imageHeight), dec: mouthOfLandmarks(r.decoded, r.imageWidth, r.imageHeight) })),
+        frameLog,
+        viewed,
+      }));
+    }
     const corr = pearson(pairs.map((p) => p.sent), pairs.map((p) => p.seen));
     figures.mouth_corr = Math.round(corr * 1000) / 1000;
     figures.mouth_pairs = pairs.length;
+    // Where the correlation goes (diagnostic, not asserted): A's sent mouth → the server's
+    // retargeted landmarks that the student rendered for that frame.
+    figures.mouth_corr_retargeted = Math.round(pearson(pairs.map((p) => p.sent), pairs.map((p) => p.retargeted)) * 1000) / 1000;
     figures.glass_p50_ms = Math.round(quantile(glass, 0.5));
     figures.glass_p95_ms = Math.round(quantile(glass, 0.95));
     videoLatencyMs = quantile(glass, 0.5);
     // B's landmarker ran on every frame B presented (recorded, landmarked after the window).
     expect(pairs.length).toBeGreaterThanOrEqual(30);
-    // Target (issue 9): ≥ 0.8. Measured 0.87–0.92 over 58–163 frames while other jobs shared the
-    // machine, but 0.675 over 262 frames in a quiet fresh-clone CI run (the longer, fuller window
-    // sees more of the student's under-opened wide mouths), so the target is printed and reported,
-    // and the assertion is the floor that proves the received face's mouth follows the driver's.
+    // Target (issue 9): ≥ 0.8, asserted (see MOUTH_CORR_FLOOR).
     expect(corr).toBeGreaterThanOrEqual(MOUTH_CORR_FLOOR);
     // Target (issue 9): p95 ≤ 250 ms on loopback. Asserted here only as a floor that proves the
     // frames are live and not piling up in a queue: ≤ 1000 ms (4× the target; a backlog grows
