@@ -143,6 +143,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.#identityId = identityId;
     if (this.#state !== 'on') return;
     const selection = ++this.#selections;
+    this.#render.showRefusal(undefined);
     try {
       await this.#options.session.startAvatar(identityId, undefined, this.#mouth === 'voice' ? 'voice' : undefined);
     } catch (error) {
@@ -153,6 +154,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
       this.#identityId = after.picker;
       this.#render.picker.value = after.picker;
       this.#render.showState({ state: 'error', identityId, message: after.message });
+      if (after.picker !== identityId) this.#render.showRefusal(after.message);
       this.emit('error', failure);
       throw failure;
     }
