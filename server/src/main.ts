@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AvatarServer } from './AvatarServer';
 import { ConfigError, loadConfig } from './config';
+import { demoRoomUrl } from './demoRoomUrl';
 
 async function main(): Promise<void> {
   let config;
@@ -20,8 +21,9 @@ async function main(): Promise<void> {
   }
   const server = await AvatarServer.start(config);
   const publicHost = ['0.0.0.0', '::'].includes(config.http.host) ? config.mediasoup.announcedIp : config.http.host;
-  const port = new URL(server.url).port;
-  console.log(`Demo room: http://${publicHost}:${port}/room/demo`);
+  // server.url's own port: new URL() drops a default one (PORT=80 printed "http://host:/room/demo").
+  const port = server.url.slice(server.url.lastIndexOf(':') + 1);
+  console.log(`Demo room: ${demoRoomUrl(publicHost, port)}`);
   if (!existsSync(join(config.clientDistDir, 'index.html'))) {
     console.warn(`The browser client is not built (${config.clientDistDir}): run \`npm run build:client\` (infra/setup.sh does).`);
   }
@@ -47,6 +49,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    // The one start-up failure a user meets first: say what to change, without a stack.
+    const { address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    const why = code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
+    console.error(`avatar server failed to start: ${address ?? ''}:${port ?? ''} ${why}; choose another port with PORT=… (and HOST=… for the address)`);
+    process.exit(1);
+  }
   console.error('avatar server failed to start:', error);
   process.exit(1);
 });

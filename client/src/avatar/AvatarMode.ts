@@ -9,7 +9,7 @@ import { loadMotionBasis, MotionEncoder } from '@shared/motion';
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import type { AvatarStateData, AvatarStats, IdentitySummaryInfo } from '@shared/avatar/avatarProtocol';
 import { AvatarRenderPanel } from './AvatarRenderPanel';
-import { avatarModeRefusal, shouldRepublishCamera } from './avatarModeRules';
+import { afterRefusedSwitch, avatarModeRefusal, renderedIdentity, shouldRepublishCamera } from './avatarModeRules';
 import type { CallSession } from '../call/CallSession';
 import type { LocalMedia } from '../media/LocalMedia';
 import type { FaceTracker } from '../tracking/FaceTracker';
@@ -50,6 +50,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
   readonly #render = new AvatarRenderPanel();
   #identities: IdentitySummaryInfo[] = [];
   #identityId: string | undefined;
+  /** The identity the server renders for this page now (from `avatarState`), if any. */
+  #rendering: string | undefined;
   /** What drives the avatar's mouth: the camera motion or the microphone ("Mouth from my voice"). */
   #mouth: 'camera' | 'voice' = 'camera';
   /** Number of the latest selectIdentity call (an earlier one's refusal is stale). */
@@ -78,7 +80,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.#panel.element.hidden = true;
     options.view.toolbar.add(this.#panel.element);
     this.#panel.element.append(this.#render.element);
-    this.#render.picker.addEventListener('change', () => void this.selectIdentity(this.#render.picker.value));
+    // Refusals are shown in the panel (and the picker goes back to the avatar still running).
+    this.#render.picker.addEventListener('change', () => void this.selectIdentity(this.#render.picker.value).catch(() => undefined));
     this.#render.mouthFromVoice.addEventListener('change', () => {
       this.#mouth = this.#render.mouthFromVoice.checked ? 'voice' : 'camera';
       if (this.#identityId) void this.selectIdentity(this.#identityId).catch(() => undefined);
@@ -86,6 +89,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.#unsubscribe.push(
       options.session.on('avatarstate', (data) => {
         this.#avatarState = data;
+        this.#rendering = renderedIdentity(this.#rendering, data);
         // Late news of a stopped avatar must not linger in the (cleared) panel.
         if (this.#state === 'starting' || this.#state === 'on') this.#render.showState(data);
         this.emit('avatarstate', data);
@@ -139,13 +143,18 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     this.#identityId = identityId;
     if (this.#state !== 'on') return;
     const selection = ++this.#selections;
+    this.#render.showRefusal(undefined);
     try {
       await this.#options.session.startAvatar(identityId, undefined, this.#mouth === 'voice' ? 'voice' : undefined);
     } catch (error) {
       // A later choice superseded this one (the server cancels it): that one's state counts.
       if (selection !== this.#selections) return;
       const failure = error instanceof Error ? error : new Error(String(error));
-      this.#render.showState({ state: 'error', identityId, message: userMessage(failure) });
+      const after = afterRefusedSwitch(identityId, userMessage(failure), this.#rendering);
+      this.#identityId = after.picker;
+      this.#render.picker.value = after.picker;
+      this.#render.showState({ state: 'error', identityId, message: after.message });
+      if (after.picker !== identityId) this.#render.showRefusal(after.message);
       this.emit('error', failure);
       throw failure;
     }
@@ -314,6 +323,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
 
   #setState(state: AvatarModeState): void {
     this.#state = state;
+    if (state === 'off') this.#rendering = undefined;
     this.#button.disabled = state === 'starting' || state === 'stopping';
     document.body.dataset['avatarMode'] = state;
     this.emit('statechange', state);

@@ -33,6 +33,8 @@ export class AvatarRenderPanel {
   /** Camera driver only: take the avatar's mouth from the microphone instead of the camera. */
   readonly mouthFromVoice: HTMLInputElement;
   readonly #state: HTMLElement;
+  /** The last refused switch while another avatar kept running (the state line moves on at once). */
+  readonly #refusal: HTMLElement;
   readonly #stats: HTMLElement;
   readonly #driver: 'camera' | 'audio';
 
@@ -40,11 +42,13 @@ export class AvatarRenderPanel {
     this.#driver = options.driver ?? 'camera';
     this.picker = h('select', { class: 'avatar-identity', id: 'avatar-identity', 'aria-label': 'Avatar identity' });
     this.#state = h('span', { class: 'avatar-render-state', 'data-testid': 'avatar-state', role: 'status' });
+    this.#refusal = h('div', { class: 'avatar-render-refusal', 'data-testid': 'avatar-refusal', role: 'alert' });
+    this.#refusal.hidden = true;
     this.#stats = h('div', { class: 'avatar-render-stats', 'data-testid': 'avatar-stats' });
     this.mouthFromVoice = h('input', { type: 'checkbox', id: 'avatar-mouth-voice', 'aria-label': 'Mouth from my voice' });
     const mouth = h('label', { class: 'avatar-mouth' }, this.mouthFromVoice, ' Mouth from my voice');
     mouth.hidden = this.#driver !== 'camera';
-    this.element = h('div', { class: 'avatar-render' }, h('label', {}, 'Identity ', this.picker), ' ', mouth, ' ', this.#state, this.#stats);
+    this.element = h('div', { class: 'avatar-render' }, h('label', {}, 'Identity ', this.picker), ' ', mouth, ' ', this.#state, this.#refusal, this.#stats);
   }
 
   setIdentities(identities: readonly IdentitySummaryInfo[], selected?: string): void {
@@ -61,6 +65,17 @@ export class AvatarRenderPanel {
     delete this.#state.dataset['state'];
     this.#state.textContent = '';
     this.#stats.textContent = '';
+    this.showRefusal(undefined);
+  }
+
+  /**
+   * A refused switch while another avatar keeps running: shown on its own line until the next
+   * choice (the state line follows the running avatar and would replace it within a frame).
+   * undefined hides it.
+   */
+  showRefusal(text: string | undefined): void {
+    this.#refusal.textContent = text ?? '';
+    this.#refusal.hidden = text === undefined;
   }
 
   showState(data: AvatarStateData): void {

@@ -23,6 +23,7 @@ import type { DataSource, MediaSource, ProducerInfo, SignallingNotification } fr
 import type { MotionStatsPayload } from '@shared/signalling/motionStats';
 import type { AvatarResults, AvatarStateData, AvatarStats } from '@shared/avatar/avatarProtocol';
 import { TypedEmitter } from '../util/TypedEmitter';
+import { SignallingError } from './SignallingError';
 import type {
   InboundTrackStats,
   OutboundTrackStats,
@@ -458,7 +459,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #consume(info: ProducerInfo): void {
     if (info.peerId === this.#peerId) return;
     void this.#consumeAsync(info).catch((error: unknown) => {
-      if (!this.#closed) console.error(`cannot consume producer ${info.producerId}`, error);
+      if (this.#closed) return;
+      // The producer closed between its announcement and our consume (e.g. its peer reloaded or
+      // stopped its avatar): nothing was lost, its producerClosed follows.
+      if (error instanceof SignallingError && error.code === 'NOT_FOUND') console.debug(`producer ${info.producerId} closed before it was consumed`);
+      else console.error(`cannot consume producer ${info.producerId}`, error);
     });
   }
 

@@ -3,6 +3,7 @@
  * thread, real ffmpeg encoders, the signalling methods as a page calls them. Motion comes from a
  * recorded track (ReplayMotionSource) instead of a browser (the e2e test covers the browser).
  */
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { testStudentDir } from './testStudent';
 
 let server: AvatarServer;
 let brokenDir: string;
+let unloadableDir: string;
 const clients: SignallingTestClient[] = [];
 const sources: ReplayMotionSource[] = [];
 const track = loadMotionLibraryTrack('d10');
@@ -28,14 +30,23 @@ beforeAll(async () => {
   brokenDir = mkdtempSync(join(tmpdir(), 'broken-student-'));
   cpSync(testStudentDir(), brokenDir, { recursive: true });
   writeFileSync(join(brokenDir, 'student.onnx'), Buffer.from('corrupted bytes, not a model'));
+  // Passes its sha256 check (the manifest names these bytes) but is no ONNX model: fails at load.
+  unloadableDir = mkdtempSync(join(tmpdir(), 'unloadable-student-'));
+  const notAModel = Buffer.from('not an onnx model, though the manifest names its sha256');
+  const manifest = JSON.parse(readFileSync(join(testStudentDir(), 'manifest.json'), 'utf8'));
+  manifest.model.sha256 = createHash('sha256').update(notAModel).digest('hex');
+  delete manifest.model.int8;
+  writeFileSync(join(unloadableDir, 'manifest.json'), JSON.stringify(manifest));
+  writeFileSync(join(unloadableDir, 'student.onnx'), notAModel);
   server = await startTestServer({
     avatar: {
       identities: [
         { identityId: 'demo', displayName: 'Demo', studentDir: testStudentDir() },
         { identityId: 'other', displayName: 'Someone else', studentDir: testStudentDir() },
         { identityId: 'broken', displayName: 'Broken', studentDir: brokenDir },
+        { identityId: 'unloadable', displayName: 'Unloadable', studentDir: unloadableDir },
       ],
-      roomGrants: { '*': ['demo', 'broken'] },
+      roomGrants: { '*': ['demo', 'broken', 'unloadable'] },
       blinksPerMinute: [22, 25],
       inference: { restartDelayMs: 100 },
       avSyncExtraMs: 100,
@@ -51,6 +62,7 @@ afterEach(() => {
 afterAll(async () => {
   await server.close();
   rmSync(brokenDir, { recursive: true, force: true });
+  rmSync(unloadableDir, { recursive: true, force: true });
 });
 
 async function joined(roomId: string, name: string) {
@@ -166,9 +178,11 @@ describe('AvatarService', () => {
     await server.avatars.stop(peer);
   });
 
-  it('a refused switch (unknown identity, no microphone for a voice mouth or voice driver) leaves the running avatar', async () => {
+  it('a refused switch (unknown identity, unloadable model, no microphone for a voice mouth or voice driver) leaves the running avatar', async () => {
     const { client, room } = await joined('switch', 'Alice');
     const { producerId } = await client.request('startAvatar', { identityId: 'demo' });
+    await expect(client.request('startAvatar', { identityId: 'unloadable' })).rejects.toThrow(/UNAVAILABLE.*failed to load/);
+    expect(server.avatars.sessions.map((s) => s.producerId)).toEqual([producerId]);
     await expect(client.request('startAvatar', { identityId: 'nobody', mouth: 'voice' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(client.request('startAvatar', { identityId: 'demo', mouth: 'voice' })).rejects.toThrow(/BAD_REQUEST.*mouth from your voice needs a published microphone/);
     await expect(client.request('startAvatar', { identityId: 'demo', driver: 'audio' })).rejects.toThrow(/BAD_REQUEST.*needs a published microphone/);
@@ -193,7 +207,7 @@ describe('AvatarService', () => {
   it('lists only the identities granted in the room', async () => {
     const { client } = await joined('grants', 'Alice');
     const { identities } = await client.request('listIdentities', {});
-    expect(identities.map((i) => i.identityId).sort()).toEqual(['broken', 'demo']);
+    expect(identities.map((i) => i.identityId).sort()).toEqual(['broken', 'demo', 'unloadable']);
   });
 
   it('refuses an identity that is not granted, unknown, or whose model is corrupted, with clear errors; the call goes on', async () => {

@@ -23,6 +23,7 @@ import { AvatarSession } from './AvatarSession';
 import type { MotionSource } from './MotionSource';
 import { MotionStreamSource } from './MotionStreamSource';
 import { StudentModelRegistry } from './StudentModelRegistry';
+import type { StudentModel } from './StudentModel';
 import { consumerBandwidthProbe } from './consumerBandwidthProbe';
 
 /** Builds a session's MotionSource once the identity is resolved (the audio driver needs its neutral landmarks). */
@@ -180,6 +181,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
     peer.notify({ type: 'avatarState', data: { state: 'starting', identityId } });
     let source: MotionSource | undefined = typeof givenSource === 'function' ? undefined : givenSource;
     let session: AvatarSession | undefined;
+    let model: StudentModel | undefined;
     const checkStillWanted = (): void => {
       if (peer.closed || room.closed) throw new PeerLeftError(identityId);
       if (this.#superseded(peer, ticket)) throw new AvatarStartCancelledError(identityId);
@@ -190,19 +192,25 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       const camera = (): MotionSource => new MotionStreamSource(motion, room.id, peer.id);
       source = typeof givenSource === 'function' ? await givenSource(identity, camera) : (givenSource ?? camera());
       checkStillWanted();
-      // Granted and its motion source built (e.g. the microphone is there): only now replace the
-      // current avatar, so a refused switch leaves it running.
+      // Granted, its motion source built (e.g. the microphone is there) and its model loaded: only
+      // now replace the current avatar, so a refused switch (an unloadable model included) leaves
+      // it running.
       const limit = config.maxSessions;
       const others = [...this.#sessions.keys()].filter((p) => p !== peer).length;
       if (others >= limit) throw new AvatarCapacityError(limit);
+      model = await this.models.acquire(identity.modelPath, identity.manifest);
+      checkStillWanted();
       await this.#closeSession(peer);
       checkStillWanted();
+      const held = model;
+      model = undefined; // the session owns the hold from here (and releases it if create fails)
       session = await AvatarSession.create({
         room,
         peer,
         identity,
         source,
         models: this.models,
+        model: held,
         config,
         logger: log,
         bandwidthProbe: consumerBandwidthProbe(room),
@@ -213,6 +221,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       return session;
     } catch (thrown) {
       await session?.close();
+      if (model) await this.models.release(model);
       source?.close();
       const error = !(thrown instanceof SignallingError) && (peer.closed || room.closed) ? new PeerLeftError(identityId, thrown) : thrown;
       const refusal = avatarStartError(error, identityId);

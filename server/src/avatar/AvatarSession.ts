@@ -57,6 +57,11 @@ export interface AvatarSessionOptions {
   identity: ResolvedIdentity;
   source: MotionSource;
   models: StudentModelRegistry;
+  /**
+   * Optional: the identity's student already acquired from `models` (AvatarService loads it before
+   * replacing a running avatar); the session takes over that hold and releases it on close.
+   */
+  model?: StudentModel;
   config: AvatarConfig;
   logger: Logger;
   /** Optional: the consumers' available outgoing bitrate (bps), or undefined if unknown. */
@@ -165,7 +170,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
    */
   static async create(options: AvatarSessionOptions): Promise<AvatarSession> {
     const { room, peer, identity, models, config } = options;
-    const model = await models.acquire(identity.modelPath, identity.manifest);
+    const model = options.model ?? (await models.acquire(identity.modelPath, identity.manifest));
     let serverProducer: ServerProducer | undefined;
     let rtp: RtpSender | undefined;
     let encoder: KeyframeEncoder | undefined;

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ZodError } from 'zod';
 import { studentManifestSchema } from '@shared/student/studentManifest';
 import {
   IdentityAccessError,
@@ -48,7 +49,7 @@ export class ConfigIdentityAccess implements IdentityAccess {
     try {
       manifest = studentManifestSchema.parse(JSON.parse(raw));
     } catch (error) {
-      throw new IdentityAccessError('IDENTITY_MODEL_INVALID', `manifest.json of "${identityId}" is invalid`, { cause: error });
+      throw new IdentityAccessError('IDENTITY_MODEL_INVALID', `manifest.json of "${identityId}" is invalid: ${manifestProblem(error)}`, { cause: error });
     }
     const modelPath = join(entry.studentDir, manifest.model.file);
     let bytes: Buffer;
@@ -71,4 +72,13 @@ export class ConfigIdentityAccess implements IdentityAccess {
     const grants = this.#config.roomGrants;
     return new Set([...(grants[roomId] ?? []), ...(grants['*'] ?? [])]);
   }
+}
+
+/** What is wrong with a manifest, in a few words: the first schema issues with their paths, or the JSON syntax error. */
+function manifestProblem(error: unknown): string {
+  if (error instanceof ZodError) {
+    const shown = error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return shown.join('; ') + (error.issues.length > 3 ? `; and ${error.issues.length - 3} more` : '');
+  }
+  return error instanceof Error ? error.message : String(error);
 }

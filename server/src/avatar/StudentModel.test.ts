@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,5 +143,28 @@ describe('StudentModelRegistry', () => {
     expect(warnings).toHaveLength(2);
     expect(warnings[1]).toMatch(/int8 student variant unusable/);
     expect(warnings[1]).toMatch(/sha256/);
+  });
+
+  it('renders the float file when the int8 variant passes its sha256 check but does not load', async () => {
+    const { manifest, modelPath } = testStudent();
+    const dir = mkdtempSync(join(tmpdir(), 'student-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const copy = join(dir, 'student.onnx');
+    copyFileSync(modelPath, copy);
+    const garbage = Buffer.from('not an onnx model at all');
+    writeFileSync(join(dir, manifest.model.int8!.file), garbage);
+    const broken = { ...manifest, model: { ...manifest.model, int8: { ...manifest.model.int8!, sha256: createHash('sha256').update(garbage).digest('hex') } } };
+    const warnings: string[] = [];
+    const spy = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    const registry = new StudentModelRegistry({ inference: { ...inference, precision: 'int8' }, logger: spy });
+    cleanups.push(() => registry.close());
+    const model = await registry.acquire(copy, broken);
+    expect(model.modelPath).toBe(copy);
+    expect(model.precision).toBe('float32');
+    expect((await model.render(Float32Array.from(manifest.identity.neutralLandmarks))).frame.length).toBe(manifest.model.outputSize ** 2 * 3);
+    expect(warnings.some((w) => /int8 student variant failed to load/.test(w))).toBe(true);
+    expect(registry.size).toBe(1); // the failed int8 load is not cached
+    await registry.release(model);
+    expect(registry.size).toBe(0);
   });
 });

@@ -4,10 +4,13 @@
  * sessions share it (its worker pool grows with them), `release()` closes it when the last holder
  * lets go. A model that fails to load is not cached. The file is the float student or its int8
  * variant, as `inference.precision` asks (studentFile.ts); models are keyed by the file loaded.
+ * An int8 variant that passes its sha256 check but does not load (or fails its warm-up) is logged
+ * and the float file serves instead, as for a missing or altered variant: the optional file never
+ * stops an avatar.
  */
 import type { StudentManifest } from '@shared/student/studentManifest';
 import type { Logger } from '../logger';
-import type { AvatarConfig } from './avatarConfig';
+import type { AvatarConfig, StudentPrecision } from './avatarConfig';
 import { StudentModel } from './StudentModel';
 import { chooseStudentFile } from './studentFile';
 
@@ -30,7 +33,20 @@ export class StudentModelRegistry {
 
   /** modelPath: the identity's verified float model (IdentityAccess); throws StudentLoadError. */
   async acquire(floatModelPath: string, manifest: StudentManifest): Promise<StudentModel> {
-    const { path: modelPath, precision } = await chooseStudentFile(floatModelPath, manifest, this.#inference, this.#logger);
+    const choice = await chooseStudentFile(floatModelPath, manifest, this.#inference, this.#logger);
+    if (choice.precision === 'float32' || choice.path === floatModelPath) return this.#acquire(choice.path, choice.precision, manifest);
+    try {
+      return await this.#acquire(choice.path, choice.precision, manifest);
+    } catch (error) {
+      this.#logger.warn(
+        { path: choice.path, reason: error instanceof Error ? error.message : String(error) },
+        'int8 student variant failed to load: rendering with the float model',
+      );
+      return this.#acquire(floatModelPath, 'float32', manifest);
+    }
+  }
+
+  async #acquire(modelPath: string, precision: StudentPrecision, manifest: StudentManifest): Promise<StudentModel> {
     let entry = this.#models.get(modelPath);
     if (!entry) {
       const loading = StudentModel.load({

@@ -43,8 +43,8 @@ export type GateMetric = z.infer<typeof gateMetricSchema>;
  * (onnxruntime static QDQ). Its gates are the float model's; `parity` bounds how far its frames are.
  */
 export const int8VariantSchema = z.object({
-  /** A file next to the manifest (no directories). */
-  file: z.string().min(1).regex(/^[^/\\]+$/, 'a file name in the manifest directory'),
+  /** A file next to the manifest (no directories; not `.` or `..`). */
+  file: z.string().min(1).regex(/^(?!\.\.?$)[^/\\]+$/, 'a file name in the manifest directory'),
   sha256,
   /** How it was quantised, in words. */
   scheme: z.string(),
