@@ -346,3 +346,13 @@ def test_harness_scores_the_int8_variant_as_its_own_method():
     assert avatar.session._model_path.endswith(m["model"]["int8"]["file"])
     neutral = np.asarray(m["identity"]["neutralLandmarks"], np.float32).reshape(LANDMARKS, 3)
     assert avatar.render_reference(neutral).shape == (OUT_SIZE, OUT_SIZE, 3)
+
+
+def test_quantize_cli_refuses_a_directory_that_is_not_a_student(tmp_path, capsys):
+    from avatar_ml.student import quantize as q
+
+    assert q.main(["--model", str(tmp_path)]) == 1
+    assert "no manifest.json" in json.loads(capsys.readouterr().out)["error"]
+    (tmp_path / "manifest.json").write_text('{"foo": 1}')
+    assert q.main(["--model", str(tmp_path)]) == 1
+    assert "not a student manifest (manifest: schemaVersion)" in json.loads(capsys.readouterr().out)["error"]

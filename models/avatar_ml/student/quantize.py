@@ -177,7 +177,14 @@ def quantize_model_dir(model_dir: Path, dry_run: bool = False) -> dict:
     """Quantises `<model_dir>/<model.file>` with motion-library calibration; updates the manifest atomically."""
     from .export import validate_manifest
 
-    manifest = json.loads((model_dir / "manifest.json").read_text())
+    path = model_dir / "manifest.json"
+    if not path.is_file():
+        raise QuantizeError(f"{model_dir}: no manifest.json (not a student directory)")
+    try:
+        manifest = json.loads(path.read_text())
+        validate_manifest(manifest)
+    except (ValueError, AttributeError, TypeError) as e:  # JSON errors are ValueErrors too
+        raise QuantizeError(f"{path}: not a student manifest ({e})") from e
     float_path = model_dir / manifest["model"]["file"]
     if sha256_file(float_path) != manifest["model"]["sha256"]:
         raise QuantizeError(f"{float_path.name} does not match its manifest's sha256")
