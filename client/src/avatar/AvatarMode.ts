@@ -91,7 +91,7 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
         this.#avatarState = data;
         this.#rendering = renderedIdentity(this.#rendering, data);
         // Late news of a stopped avatar must not linger in the (cleared) panel.
-        if (this.#state === 'starting' || this.#state === 'on') this.#render.showState(data);
+        if (this.#state === 'starting' || this.#state === 'on') this.#render.showState(data, { cameraOff: this.#options.view.cameraOff });
         this.emit('avatarstate', data);
       }),
       options.session.on('avatarstats', (stats) => {

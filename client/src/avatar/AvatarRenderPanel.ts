@@ -78,10 +78,10 @@ export class AvatarRenderPanel {
     this.#refusal.hidden = text === undefined;
   }
 
-  showState(data: AvatarStateData): void {
-    const text = (this.#driver === 'audio' ? VOICE_STATE_TEXT[data.state] : undefined) ?? STATE_TEXT[data.state];
+  /** `cameraOff`: the participant turned their camera off (the face then idles for want of motion). */
+  showState(data: AvatarStateData, options: { cameraOff?: boolean } = {}): void {
     this.#state.dataset['state'] = data.state;
-    this.#state.textContent = data.message ? `${text}: ${data.message}` : text;
+    this.#state.textContent = avatarStateText(this.#driver, data, options.cameraOff ?? false);
   }
 
   showStats(s: AvatarStats): void {
@@ -92,6 +92,15 @@ export class AvatarRenderPanel {
   get text(): { state: string; stats: string } {
     return { state: this.#state.textContent ?? '', stats: this.#stats.textContent ?? '' };
   }
+}
+
+/** The state line's words for a camera- or voice-driven avatar. */
+export function avatarStateText(driver: 'camera' | 'audio', data: AvatarStateData, cameraOff: boolean): string {
+  const text = (driver === 'audio' ? VOICE_STATE_TEXT[data.state] : undefined) ?? STATE_TEXT[data.state];
+  const line = data.message ? `${text}: ${data.message}` : text;
+  // With the camera off nothing reaches the face tracker: say why the face idles, and the way out.
+  const waiting = data.state === 'calibrating' || data.state === 'hold' || data.state === 'easing' || data.state === 'idle';
+  return driver === 'camera' && cameraOff && waiting ? `${line} — your camera is off: turn it on to drive your avatar` : line;
 }
 
 /** The stats line: rendering figures, then voice → mouth (voice-driven only) and the lip sync for listeners. */
