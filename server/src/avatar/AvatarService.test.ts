@@ -46,7 +46,7 @@ beforeAll(async () => {
         { identityId: 'broken', displayName: 'Broken', studentDir: brokenDir },
         { identityId: 'unloadable', displayName: 'Unloadable', studentDir: unloadableDir },
       ],
-      roomGrants: { '*': ['demo', 'broken', 'unloadable'] },
+      roomGrants: { '*': ['demo', 'broken', 'unloadable'], keepcalib: ['other'] },
       blinksPerMinute: [22, 25],
       inference: { restartDelayMs: 100 },
       avSyncExtraMs: 100,
@@ -175,6 +175,25 @@ describe('AvatarService', () => {
     expect(live.length).toBeGreaterThan(0);
     expect(applied).toBeGreaterThan(0);
     for (const f of live) expect(f.mouthOpen).toBeCloseTo(0.08, 3);
+    await server.avatars.stop(peer);
+  });
+
+  it("a switch to another identity keeps the driver's calibration: no second 'look at the camera'", async () => {
+    const { client, room, peer } = await joined('keepcalib', 'Alice');
+    const first = await server.avatars.start(room, peer, 'demo', replay());
+    await client.waitFor('avatarState', (n) => n.data.state === 'live', 5000);
+    const neutral = first.driverNeutral;
+    expect(neutral).toBeDefined();
+    const seen = client.notifications.length;
+    const second = await server.avatars.start(room, peer, 'other', replay(40));
+    expect(second).not.toBe(first);
+    await client.waitFor('avatarState', (n) => n.data.identityId === 'other' && n.data.state === 'live', 5000);
+    const states = client.notifications.slice(seen).flatMap((n) => (n.type === 'avatarState' && n.data.identityId === 'other' ? [n.data.state] : []));
+    expect(states).not.toContain('calibrating');
+    expect(second.recentFrames().some((f) => f.state === 'calibrating')).toBe(false);
+    // the same face, copied (the new session refines its own copy)
+    expect(second.driverNeutral).not.toBe(neutral);
+    expect(Array.from(second.driverNeutral!.pose.translation)).toEqual(Array.from(neutral!.pose.translation));
     await server.avatars.stop(peer);
   });
 

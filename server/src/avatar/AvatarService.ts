@@ -200,6 +200,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       if (others >= limit) throw new AvatarCapacityError(limit);
       model = await this.models.acquire(identity.modelPath, identity.manifest);
       checkStillWanted();
+      // The driver's neutral face does not depend on the identity: a switch keeps the calibration.
+      const driverNeutral = this.#sessions.get(peer)?.driverNeutral;
       await this.#closeSession(peer);
       checkStillWanted();
       const held = model;
@@ -213,6 +215,7 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
         model: held,
         config,
         logger: log,
+        ...(driverNeutral ? { driverNeutral } : {}),
         bandwidthProbe: consumerBandwidthProbe(room),
       });
       checkStillWanted();

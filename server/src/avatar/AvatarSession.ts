@@ -28,6 +28,7 @@ import { FaceMotionController, type FaceMotionFrame, type FaceMotionState } from
 import type { MotionSource } from './MotionSource';
 import { Pacer, type PacerTick } from './Pacer';
 import { RecentValues } from './RecentValues';
+import type { MetricFace } from './retarget/faceGeometry';
 import { Retargeter } from './retarget/retarget';
 import { KeyframeEncoder, type KeyframeReason } from './rtp/KeyframeEncoder';
 import { RtpSender } from './rtp/RtpSender';
@@ -64,6 +65,8 @@ export interface AvatarSessionOptions {
   model?: StudentModel;
   config: AvatarConfig;
   logger: Logger;
+  /** Optional: the driver's neutral face calibrated by the avatar this one replaces (no new calibration). */
+  driverNeutral?: MetricFace;
   /** Optional: the consumers' available outgoing bitrate (bps), or undefined if unknown. */
   bandwidthProbe?: (producerId: string) => Promise<number | undefined>;
 }
@@ -152,6 +155,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
         blinkDurationMs: c.blinkDurationMs,
       },
       seed: randomInt(1, 2 ** 31),
+      ...(options.driverNeutral ? { driverNeutral: options.driverNeutral } : {}),
     });
     this.#startMs = performance.now();
     this.#rtpBase = randomInt(0, 2 ** 31);
@@ -212,6 +216,11 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       await models.release(model);
       throw error;
     }
+  }
+
+  /** The driver's calibrated neutral face (camera-driven avatars), for the avatar that replaces this one. */
+  get driverNeutral(): MetricFace | undefined {
+    return this.#controller.driverNeutral;
   }
 
   get closed(): boolean {

@@ -15,6 +15,7 @@ import { IdleMotion } from './IdleMotion';
 import type { MotionSource, MotionSourceSample } from './MotionSource';
 import { NeutralCalibrator } from './NeutralCalibrator';
 import { axisAngleQuaternion, cloneDelta, mixDelta, multiplyQuaternions, neutralDelta, type FaceDelta } from './retarget/faceDelta';
+import type { MetricFace } from './retarget/faceGeometry';
 import type { Retargeter } from './retarget/retarget';
 
 export type FaceMotionState = 'calibrating' | 'live' | 'hold' | 'easing' | 'idle';
@@ -63,11 +64,16 @@ export class FaceMotionController {
   /** Tracked samples that failed to lift (degenerate landmarks); counted, skipped. */
   badSamples = 0;
 
-  constructor(options: { source: MotionSource; retargeter: Retargeter; timing: FaceMotionTiming; seed?: number }) {
+  /** driverNeutral: the same driver's neutral, calibrated by an earlier avatar: no calibration then. */
+  constructor(options: { source: MotionSource; retargeter: Retargeter; timing: FaceMotionTiming; seed?: number; driverNeutral?: MetricFace }) {
     this.#source = options.source;
     this.#retargeter = options.retargeter;
     this.#timing = options.timing;
     this.#calibrator = new NeutralCalibrator({ calibrationMs: options.timing.calibrationMs, minFrames: options.timing.calibrationMinFrames });
+    if (options.driverNeutral) {
+      this.#calibrator.seed(options.driverNeutral);
+      this.#retargeter.setDriverNeutral(this.#calibrator.neutral as never);
+    }
     this.#idle = new IdleMotion({
       blinksPerMinute: options.timing.blinksPerMinute,
       blinkDurationMs: options.timing.blinkDurationMs,
@@ -82,6 +88,11 @@ export class FaceMotionController {
 
   get calibrated(): boolean {
     return this.#calibrator.calibrated;
+  }
+
+  /** The driver's calibrated (and refined) neutral face; undefined until calibrated. */
+  get driverNeutral(): MetricFace | undefined {
+    return this.#calibrator.neutral;
   }
 
   /**

@@ -94,6 +94,23 @@ export class NeutralCalibrator {
     return true;
   }
 
+  /**
+   * Starts from a neutral calibrated earlier for the same driver (e.g. by the avatar this one
+   * replaces: the driver's neutral face does not depend on the identity), skipping calibration;
+   * refinement goes on from it. The face is copied.
+   */
+  seed(neutral: MetricFace): void {
+    this.#neutral = {
+      metric: Float64Array.from(neutral.metric),
+      pose: { linear: Float64Array.from(neutral.pose.linear), translation: Float64Array.from(neutral.pose.translation) },
+      totalScale: neutral.totalScale,
+      depthOffset: neutral.depthOffset,
+    };
+    this.#neutralGap = metricMouthGap(this.#neutral.metric);
+    this.#neutralQuaternion = matrixToQuaternion(rotationOf(this.#neutral));
+    this.#frames = [];
+  }
+
   /** Lip gap / face height of the current neutral (0 before calibration). */
   get neutralMouthGap(): number {
     return this.#neutralGap;
