@@ -1,5 +1,5 @@
 // CLI: npx tsx test/tools/mouth-chain/renderChain.ts [--clip d10] [--identity models/identities/demo]
-//      [--start 0] [--frames 300] [--out .data/mouth-chain/run]
+//      [--start 0] [--frames 300] [--out .data/mouth-chain/run] [--direct]
 // First half of the offline mouth-opening decomposition (the second half, mouthChain.py, landmarks
 // the frames): a motion-library track drives the server's own FaceMotionController (calibration,
 // retargeting, live state) at 25 fps, exactly as an AvatarSession ticks, and the identity's
@@ -9,6 +9,8 @@
 // Writes <out>/frames.rgb (frames × 256×256×3 uint8) and <out>/chain.json: per tick the driver's
 // mouth opening (inner lip gap / face height, in driver pixels) and the retargeted landmarks'
 // (absolute, and signed: + when lip 14 is below lip 13, − when the lips cross).
+// --direct: the track's landmarks go to the student as identity-space motion (no calibration, no
+// retargeting): the ceiling for a clip that is the identity's own source (d10 for the demo identity).
 import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     start: { type: 'string', default: '0' },
     frames: { type: 'string', default: '300' },
     out: { type: 'string', default: '.data/mouth-chain/run' },
+    direct: { type: 'boolean', default: false },
   },
 });
 const FPS = 25;
@@ -88,7 +91,7 @@ for (let i = 0; i < count; i += 1) {
   const tMs = i * (1000 / FPS);
   const trackFrame = Math.round(((start + i) / FPS) * track.fps) % loopFrames;
   const landmarks = track.frames[trackFrame] as Float32Array;
-  source.sample = { landmarks, imageWidth: track.width, imageHeight: track.height, captureTimeMs: tMs, availableAtMs: tMs, seq: i, space: 'driver' };
+  source.sample = { landmarks, imageWidth: track.width, imageHeight: track.height, captureTimeMs: tMs, availableAtMs: tMs, seq: i, space: values.direct ? 'identity' : 'driver' };
   const { landmarks: face, frame } = controller.tick(tMs + 1);
   const input = new ort.Tensor('float32', Float32Array.from(face), [1, 478, 3]);
   const result = await session.run({ [manifest.model.inputs[0]!.name]: input });
