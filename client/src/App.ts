@@ -13,7 +13,7 @@ import { roomPath } from './roomUrl';
 import { Banner } from './ui/Banner';
 import { CallView } from './ui/CallView';
 import { JoinScreen, type JoinChoice } from './ui/JoinScreen';
-import { otherPeopleCount } from './ui/participantText';
+import { mediaStateText, otherPeopleCount } from './ui/participantText';
 import { TypedEmitter } from './util/TypedEmitter';
 import { userMessage } from './call/SignallingError';
 
@@ -211,9 +211,7 @@ export class App extends TypedEmitter<AppEvents> {
     const session = this.#session;
     if (!session) return;
     const others = otherPeopleCount(session.participants.values());
-    const send = session.transportState('send');
-    const recv = session.transportState('recv');
-    const media = send === recv ? send : `send ${send}, receive ${recv}`;
+    const media = mediaStateText(session.transportState('send'), session.transportState('recv'));
     this.#setStatus(
       `In room ${session.roomId} as ${session.displayName} · ${others} other participant${others === 1 ? '' : 's'} · media ${media}`,
     );

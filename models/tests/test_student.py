@@ -200,6 +200,8 @@ def test_trained_student_manifest_and_onnx_agree(trained):
     assert m["identity"]["sourceSha256"] == sha256_file(PORTRAIT)
     assert m["training"]["steps"] == 20 and m["model"]["flopsPerFrame"] <= 1.5e9
     assert m["model"]["parityMaxAbsDiff"] <= 1
+    q = m["model"]["int8"]  # the CPU serving variant, quantised at export
+    assert q["sha256"] == sha256_file(out / q["file"]) and q["parity"]["meanAbsDiff"] <= 1.0 and q["parity"]["psnrDb"] >= 40
     assert not (out / ".work").exists()  # work files removed on success
     s = ort.InferenceSession(str(out / "student.onnx"), providers=["CPUExecutionProvider"])
     neutral = np.asarray(m["identity"]["neutralLandmarks"], np.float32).reshape(1, LANDMARKS, 3)
@@ -276,6 +278,40 @@ def test_reexport_keeps_the_pictures_and_is_idempotent(tmp_path):
     assert m["model"]["sha256"] == sha256_file(model / "student.onnx") == first["sha256"]
     again = reexport(model, dry_run=True)
     assert again["sha256"] == first["sha256"] and again["max_levels_vs_previous"] == 0
+    assert m["model"]["int8"]["sha256"] == sha256_file(model / "student.int8.onnx") == first["int8"]["sha256"]
+
+
+def test_quantize_keeps_the_motion_net_and_output_in_float_and_stays_within_parity(tmp_path):
+    """The int8 serving variant of the demo student: decoder convolutions quantised (QDQ), the motion
+    net and the output conv left float, frames within the bounds; out-of-bounds parity writes nothing."""
+    import onnx
+
+    from avatar_ml.files import sha256_file
+    from avatar_ml.student import quantize as q
+
+    demo = ROOT / "models" / "identities" / "demo"
+    manifest = json.loads((demo / "manifest.json").read_text())
+    frames = q.motion_library_landmarks(manifest, 40)
+    out = tmp_path / "student.int8.onnx"
+    block = q.quantize_student(demo / "student.onnx", out, frames[:24], frames[24:])
+    assert block["sha256"] == sha256_file(out) and block["parity"]["frames"] == 16
+    assert block["parity"]["meanAbsDiff"] <= q.MAX_MEAN_LEVELS and block["parity"]["psnrDb"] >= q.MIN_PSNR_DB
+    nodes = onnx.load(str(out)).graph.node
+    quantised_inputs = {i for n in nodes if n.op_type == "Conv" for i in n.input}
+    dq_outputs = {o for n in nodes if n.op_type == "DequantizeLinear" for o in n.output}
+    convs = {n.name: any(i in dq_outputs for i in n.input) for n in nodes if n.op_type == "Conv"}
+    assert quantised_inputs and not convs["/motion/motion.0/Conv"] and not convs["/out/Conv"]
+    assert convs["/up/Conv"] and convs["/res1/a/Conv"] and block["quantizedConvs"] == 6
+    # a bound the variant cannot meet: refused, nothing written
+    bad = tmp_path / "bad.int8.onnx"
+    old = q.MIN_PSNR_DB
+    q.MIN_PSNR_DB = 99.0
+    try:
+        with pytest.raises(q.QuantizeError):
+            q.quantize_student(demo / "student.onnx", bad, frames[:8], frames[8:12])
+    finally:
+        q.MIN_PSNR_DB = old
+    assert not bad.exists() and not list(tmp_path.glob(".bad*"))
 
 
 def test_teacher_renders_with_the_learned_selfie_matte():
@@ -296,3 +332,17 @@ def test_teacher_renders_with_the_learned_selfie_matte():
     assert np.abs(selfie.astype(int) - grab.astype(int)).max() > 10  # the layering differs somewhere
     with pytest.raises(ValueError, match="unknown teacher matte"):
         teacher_renders(src, 0, neutral_px, ref, 1, matte="chroma")
+
+
+def test_harness_scores_the_int8_variant_as_its_own_method():
+    from avatar_ml.eval.registry import resolve_model
+
+    demo = ROOT / "models" / "identities" / "demo"
+    spec = resolve_model(f"student-int8:{demo}")
+    assert spec.name == "student-int8"
+    frame = np.zeros((512, 512, 3), np.uint8)
+    avatar = spec.factory(frame, None, 512)
+    m = json.loads((demo / "manifest.json").read_text())
+    assert avatar.session._model_path.endswith(m["model"]["int8"]["file"])
+    neutral = np.asarray(m["identity"]["neutralLandmarks"], np.float32).reshape(LANDMARKS, 3)
+    assert avatar.render_reference(neutral).shape == (OUT_SIZE, OUT_SIZE, 3)

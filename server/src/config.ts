@@ -132,6 +132,7 @@ const envVars = {
   AVATAR_FPS: ['avatar', 'fps'],
   AVATAR_EXECUTION_PROVIDER: ['avatar', 'inference', 'executionProvider'],
   AVATAR_INTRA_OP_THREADS: ['avatar', 'inference', 'intraOpThreads'],
+  AVATAR_PRECISION: ['avatar', 'inference', 'precision'],
   AVATAR_BITRATE_KBPS: ['avatar', 'encoder', 'bitrateKbps'],
   ...onboardingEnvVars,
 } as const satisfies Record<string, readonly string[]>;

@@ -1,7 +1,7 @@
 /**
  * How many live avatars this machine renders at the output rate.
  *
- *   npm run bench:avatars [-- --counts 1,2,4,6 --seconds 10 --warmup-seconds 3 --identity-dir models/identities/demo]
+ *   npm run bench:avatars [-- --counts 1,2,4,6 --seconds 10 --warmup-seconds 3 --identity-dir models/identities/demo --precision int8|float32]
  *
  * A real AvatarServer (one mediasoup worker) and, for each N, N avatar sessions in one room, each
  * driven by a recorded landmark track of models/motion_library (d10, d12, d14, d18, d19,
@@ -47,6 +47,8 @@ const argsSchema = z.object({
   fps: z.coerce.number().int().min(1).max(60).default(25),
   identityDir: z.string().min(1).default('models/identities/demo'),
   threads: z.coerce.number().int().min(1).max(16).default(1),
+  /** The server's `inference.precision`: int8 (its default: the manifest's int8 variant) or float32. */
+  precision: z.enum(['int8', 'float32']).default('int8'),
 });
 
 function quantile(values: number[], q: number): number | null {
@@ -84,14 +86,14 @@ async function main(): Promise<void> {
       fps: args.fps,
       identities: [{ identityId: 'bench', displayName: 'Bench', studentDir }],
       roomGrants: { '*': ['bench'] },
-      inference: { intraOpThreads: args.threads },
+      inference: { intraOpThreads: args.threads, precision: args.precision },
       // the bench measures how many the machine sustains: no admission limit
       maxSessions: Math.max(...args.counts, 1),
     },
   });
   const workerPid = server.workers.workers[0]!.pid;
-  const baselineMs = await rawInferenceMs(studentDir, args.threads);
-  console.log(`baseline: the student alone in this process (onnxruntime-node, no pipeline), ${args.threads} thread(s): ` +
+  const { baselineMs, file } = await rawInferenceMs(studentDir, args.threads, args.precision);
+  console.log(`baseline: the student alone (${file}) in this process (onnxruntime-node, no pipeline), ${args.threads} thread(s): ` +
     `p50 ${baselineMs.toFixed(1)} ms/frame → at most ${(1000 / baselineMs).toFixed(1)} frames/s per core, ${(1000 / baselineMs / args.fps).toFixed(2)} avatars at ${args.fps} fps`);
   const rows: Row[] = [];
   const periodMs = 1000 / args.fps;
@@ -216,13 +218,14 @@ function printTable(rows: Row[], baselineMs: number): void {
   }
 }
 
-/** p50 ms of the student run directly (30 runs after 5 warm-ups) on its neutral landmarks. */
-async function rawInferenceMs(studentDir: string, threads: number): Promise<number> {
+/** p50 ms of the file the server renders at `precision`, run directly (30 runs after 5 warm-ups) on its neutral landmarks. */
+async function rawInferenceMs(studentDir: string, threads: number, precision: 'int8' | 'float32'): Promise<{ baselineMs: number; file: string }> {
   const manifest = JSON.parse(readFileSync(join(studentDir, 'manifest.json'), 'utf8')) as {
-    model: { file: string };
+    model: { file: string; int8?: { file: string } };
     identity: { neutralLandmarks: number[] };
   };
-  const session = await ort.InferenceSession.create(join(studentDir, manifest.model.file), {
+  const file = precision === 'int8' && manifest.model.int8 ? manifest.model.int8.file : manifest.model.file;
+  const session = await ort.InferenceSession.create(join(studentDir, file), {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -237,7 +240,7 @@ async function rawInferenceMs(studentDir: string, threads: number): Promise<numb
     if (i >= 5) times.push(performance.now() - t0);
   }
   await session.release();
-  return quantile(times, 0.5) as number;
+  return { baselineMs: quantile(times, 0.5) as number, file };
 }
 
 main().catch((error: unknown) => {

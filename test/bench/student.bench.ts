@@ -2,8 +2,11 @@
 // The exported student (<dir>/student.onnx, manifest parsed with studentManifestSchema) through
 // onnxruntime-node, the runtime the live server uses, at 1 and 2 threads; a ~6-GFLOP student of the
 // paper's size (same architecture, widened) built, exported and timed in the same run as the
-// baseline; the teacher's Python s/frame for reference. Ends with one JSON line:
-// {"fps_1thread","fps_2threads","p95_ms_1thread","gflops","params"}.
+// baseline; the teacher's Python s/frame for reference. Where the manifest has an int8 variant
+// (`model.int8`, avatar_ml.student.quantize: what the server renders on CPU by default) it is timed
+// in the same rounds. Ends with one JSON line:
+// {"fps_1thread","fps_2threads","p95_ms_1thread","gflops","params"} (the float student), plus
+// "fps_1thread_int8","fps_2threads_int8","p95_ms_1thread_int8" when the variant exists.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -26,6 +29,7 @@ const dir = resolve(values.model);
 const manifest = studentManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
 const input = manifest.model.inputs[0]!.name;
 const inputs = drivingFrames(manifest.identity.neutralLandmarks, 64);
+const int8 = manifest.model.int8;
 
 const refsSchema = z.object({
   paper_onnx: z.string(),
@@ -48,6 +52,7 @@ try {
   // Interleave student and baseline so load changes hit both alike.
   for (const threads of [1, 2]) {
     rows.push({ name: 'student', gflops: manifest.model.flopsPerFrame / 1e9, params: manifest.model.params, t: await timeOnnx(join(dir, manifest.model.file), input, inputs, threads, frames) });
+    if (int8) rows.push({ name: 'student-int8', gflops: manifest.model.flopsPerFrame / 1e9, params: manifest.model.params, t: await timeOnnx(join(dir, int8.file), input, inputs, threads, frames) });
     rows.push({ name: 'paper-size', gflops: refs.paper_gflops, params: refs.paper_params, t: await timeOnnx(refs.paper_onnx, 'landmarks', inputs, threads, Math.max(10, Math.round(frames / 4))) });
   }
   const f = (v: number, d = 2) => v.toFixed(d);
@@ -62,6 +67,10 @@ try {
     const s = get('student', threads);
     const p = get('paper-size', threads);
     console.log(`ratio at ${threads} thread(s): student ${f(s.meanMs)} ms vs paper-size ${f(p.meanMs)} ms = ${f(p.meanMs / s.meanMs, 1)}x faster`);
+    if (int8) {
+      const q = get('student-int8', threads);
+      console.log(`int8 variant at ${threads} thread(s): ${f(q.meanMs)} ms = ${f(s.meanMs / q.meanMs, 2)}x the float student (parity: max ${int8.parity.maxAbsDiff} / mean ${int8.parity.meanAbsDiff} levels, PSNR ${int8.parity.psnrDb} dB)`);
+    }
   }
   if (refs.teacher_s_per_frame_256 !== undefined) {
     const s1 = get('student', 1);
@@ -75,6 +84,13 @@ try {
     p95_ms_1thread: Number(f(s1.p95Ms)),
     gflops: Number((manifest.model.flopsPerFrame / 1e9).toFixed(3)),
     params: manifest.model.params,
+    ...(int8
+      ? {
+          fps_1thread_int8: Number(f(get('student-int8', 1).fps, 1)),
+          fps_2threads_int8: Number(f(get('student-int8', 2).fps, 1)),
+          p95_ms_1thread_int8: Number(f(get('student-int8', 1).p95Ms)),
+        }
+      : {}),
   }));
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -51,7 +51,7 @@ import type { AvatarSession, SentFrameRecord } from '../../server/src/avatar/Ava
 import { testStudentDir } from '../../server/src/avatar/testStudent';
 import type { ViewedFrame } from '../../client/src/avatar/AvatarViewerProbe';
 import type { PlayoutBlock } from '../../client/src/avatar/AudioPlayoutRecorder';
-import { BrowserPeer } from '../support/BrowserPeer';
+import { BrowserPeer, showsAvatarOf } from '../support/BrowserPeer';
 import { baseChromiumArgs, chromiumPath, launchChromium } from '../support/chromium';
 import { onsets, pairedLags, type TimedValue } from '../support/onsets';
 import { AudioTap } from '../../server/src/audio/AudioTap';
@@ -151,7 +151,7 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     server.avatars.on('sessionopened', (s) => (session = s));
     browser = await launchChromium({ fakeAudio });
     bob = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ben', quality: 'low' });
-    alice = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ava', quality: 'low', mode: 'audio-avatar' });
+    alice = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ava', quality: 'low', mode: 'audio-avatar', recordLocalTileStates: true });
     aliceId = (await alice.peerId()) as string;
   }, 180_000);
 
@@ -173,10 +173,20 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     expect(await alice.page.evaluate(() => window.__avatar?.voice()?.identityId)).toBe('demo');
     const isAvatar = (s: { drivenByPeerId: string | null; kind: string }) => s.drivenByPeerId === aliceId && s.kind === 'video';
     await bob.expectRising(isAvatar, (s) => s.framesDecoded ?? 0, { what: "A's audio-driven avatar framesDecoded" });
-    // A sees its own avatar as others do; everyone's tile says "AI avatar"
-    await alice.page.waitForSelector('.tile[data-synthetic="ai-avatar"] .tile-ai-label', { timeout: 15_000 });
-    expect(await alice.page.textContent('.tile[data-synthetic="ai-avatar"] .tile-name')).toBe('Your avatar (as others see it)');
-    await bob.page.waitForSelector('.tile[data-synthetic="ai-avatar"] .tile-ai-label', { timeout: 15_000 });
+    // A sees its own avatar as others do, in its own tile ("starting avatar…" until then, never
+    // "no camera or mic"); B sees it inside A's one tile, with A's voice; both tiles say "AI avatar".
+    const bobId = (await bob.peerId()) as string;
+    const seenByAlice = await alice.waitForTiles((tiles) => tiles.some((t) => t.local && showsAvatarOf(t, aliceId) && t.state === 'live'),
+      'its own avatar live in its own tile');
+    expect(seenByAlice.map((t) => t.peerId).sort()).toEqual([aliceId, bobId].sort());
+    expect(seenByAlice.find((t) => t.local)).toMatchObject({ name: 'Ava (you)', ownAvatar: true, note: 'as others see you', camera: null, audio: null });
+    const localStates = await alice.localTileStates();
+    expect(localStates).toContain('starting avatar…');
+    expect(localStates).not.toContain('no camera or mic');
+    const seenByBob = await bob.waitForTiles((tiles) => tiles.some((t) => t.peerId === aliceId && showsAvatarOf(t, aliceId) && t.state === 'live'),
+      "A's avatar live in A's tile");
+    expect(seenByBob.map((t) => t.peerId).sort()).toEqual([aliceId, bobId].sort());
+    expect(seenByBob.find((t) => t.peerId === aliceId)).toMatchObject({ name: 'Ava', kind: 'human', audio: { peerId: aliceId, source: 'mic' } });
     const panel = await waitFor(async () => {
       const p = await alice.page.evaluate(() => window.__avatar?.voice()?.panel);
       return p && /audio→lip \d+ ms/.test(p.stats) && /A\/V sync: listeners delay your voice \d+ ms/.test(p.stats) ? p : undefined;
@@ -277,6 +287,23 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
     expect(synced.lags.length).toBeGreaterThanOrEqual(3);
   }, 150_000);
 
+  it("turning the voice avatar off leaves A's one tile an audio-only tile with A's voice, without the label, on both pages", async () => {
+    await alice.page.click('#toggle-voice-avatar');
+    await waitFor(async () => ((await alice.page.evaluate(() => window.__avatar?.voice()?.state)) === 'off' ? true : undefined), {
+      timeoutMs: 20_000,
+      message: "A's voice avatar did not stop",
+    });
+    await bob.waitForTiles((tiles) => {
+      const a = tiles.find((t) => t.peerId === aliceId);
+      return tiles.length === 2 && a !== undefined && a.avatar === null && a.synthetic === null && !a.aiLabelVisible && a.state === 'audio only' &&
+        a.audio?.source === 'mic';
+    }, "A's tile back to audio only", 20_000);
+    await alice.waitForTiles((tiles) => {
+      const me = tiles.find((t) => t.local);
+      return tiles.length === 2 && me !== undefined && me.avatar === null && !me.ownAvatar && !me.aiLabelVisible && me.state === 'audio only';
+    }, 'its own tile back to audio only', 20_000);
+  }, 60_000);
+
   it('a participant with no identity granted is told so on the page and stays in the call with the voice', async () => {
     const carol = await BrowserPeer.join(browser, { serverUrl: server.url, roomId: 'e2e-avatar-audio-ungranted', displayName: 'Cy', quality: 'low', mode: 'audio-avatar' });
     try {
@@ -285,6 +312,13 @@ describe('audio-only avatar: join screen → microphone → audio-to-mouth → s
         return v?.state === 'refused' ? v : undefined;
       }, { timeoutMs: 20_000, message: "C's voice avatar was never refused" });
       expect(voice.panel.state).toMatch(/Avatar unavailable: no avatar identity is granted to you in this room/);
+      // Its own tile is a plain audio-only tile: name, initials, the mic state; no avatar, no "no camera or mic".
+      const [own] = await carol.waitForTiles((tiles) => tiles[0]?.local === true && tiles[0].state === 'audio only', 'an audio-only tile of its own');
+      expect(own).toMatchObject({ name: 'Cy (you)', avatar: null, aiLabelVisible: false, camera: null });
+      expect(await carol.page.getAttribute('.tile[data-local]', 'data-mic')).toBe('on');
+      expect(await carol.page.textContent('.tile[data-local] .tile-initials')).toBe('C');
+      await carol.page.click('#toggle-mic');
+      await carol.waitForTiles((tiles) => tiles[0]?.state === 'muted', 'its tile saying the mic is muted');
       expect(await carol.state()).toBe('in-call');
       expect(await carol.page.evaluate(() => Boolean(window.__call!.session!.producer('mic')))).toBe(true);
     } finally {

@@ -36,7 +36,7 @@ import type { AvatarSession } from '../../server/src/avatar/AvatarSession';
 import { testStudentDir } from '../../server/src/avatar/testStudent';
 import type { RecordedMotionFrame } from '../../client/src/avatar/installAvatarMode';
 import type { EnvelopePoint, ViewedFrame } from '../../client/src/avatar/AvatarViewerProbe';
-import { BrowserPeer } from '../support/BrowserPeer';
+import { BrowserPeer, showsAvatarOf } from '../support/BrowserPeer';
 import { launchChromium } from '../support/chromium';
 import { clipAudioToWav, clipToY4m } from '../support/fakeMedia';
 import { startTestServer } from '../support/testServer';
@@ -139,7 +139,7 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
       s.on('state', (state) => states.push(state));
     });
     browser = await launchChromium({ fakeVideo, fakeAudio });
-    alice = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ava', quality: 'medium' });
+    alice = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ava', quality: 'medium', recordLocalTileStates: true });
     bob = await BrowserPeer.join(browser, { serverUrl: server.url, roomId, displayName: 'Ben', quality: 'low' });
     aliceId = (await alice.peerId()) as string;
   }, 180_000);
@@ -176,6 +176,21 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     // Disclosure: B's tile of the avatar and A's own view of it both carry the label.
     expect(await bob.page.textContent('.tile[data-synthetic="ai-avatar"] .tile-ai-label')).toBe('AI avatar');
     expect(await alice.page.textContent('.tile[data-own-avatar="true"] .tile-ai-label')).toBe('AI avatar');
+    // One tile per person: B sees the avatar inside A's tile, with A's voice playing from it and the
+    // label visible, and no tile for the server peer that publishes it.
+    const bobId = (await bob.peerId()) as string;
+    const seenByBob = await bob.waitForTiles((tiles) => tiles.some((t) => t.peerId === aliceId && showsAvatarOf(t, aliceId) && t.state === 'live'),
+      "A's avatar live in A's tile");
+    expect(seenByBob.map((t) => t.peerId).sort()).toEqual([aliceId, bobId].sort());
+    expect(seenByBob.find((t) => t.peerId === aliceId)).toMatchObject({ name: 'Ava', kind: 'human', audio: { peerId: aliceId, source: 'mic' } });
+    // A sees its own avatar as the others do, in its own tile, its camera preview as an inset; it
+    // was asked to look at the camera while the server calibrated.
+    const seenByAlice = await alice.waitForTiles((tiles) => tiles.some((t) => t.local && showsAvatarOf(t, aliceId)), 'its own avatar in its own tile');
+    expect(seenByAlice.map((t) => t.peerId).sort()).toEqual([aliceId, bobId].sort());
+    expect(seenByAlice.find((t) => t.local)).toMatchObject({ name: 'Ava (you)', ownAvatar: true, note: 'as others see you', camera: 'local', cameraVisible: true });
+    const localStates = await alice.localTileStates();
+    expect(localStates).toContain('look at the camera…');
+    expect(localStates).not.toContain('no camera or mic');
   }, 180_000);
 
   it("B's landmarker sees A's mouth motion on the received avatar (target corr ≥ 0.8); capture-to-presentation latency", async () => {
@@ -354,4 +369,18 @@ describe('live avatar: motion → student → VP8 → SFU → a viewer', () => {
     expect(session.closed).toBe(false);
     expect(server.avatars.session(server.rooms.get(roomId)!.peers.get(aliceId)!)?.producerId).toBe(producerId);
   }, 30_000);
+
+  it("turning avatar mode off puts A's camera back in A's tile, without the label, on both pages", async () => {
+    await alice.page.evaluate(() => window.__avatar?.disable());
+    expect(await alice.page.evaluate(() => window.__avatar?.state)).toBe('off');
+    await bob.waitForTiles((tiles) => {
+      const a = tiles.find((t) => t.peerId === aliceId);
+      return tiles.length === 2 && a !== undefined && a.avatar === null && a.synthetic === null && !a.aiLabelVisible && a.cameraVisible &&
+        a.camera !== null && a.camera !== 'local' && a.camera.source === 'camera' && a.state === 'live';
+    }, "A's tile back on A's camera", 30_000);
+    await alice.waitForTiles((tiles) => {
+      const me = tiles.find((t) => t.local);
+      return tiles.length === 2 && me !== undefined && me.avatar === null && !me.ownAvatar && !me.aiLabelVisible && me.cameraVisible && me.state === 'live';
+    }, 'its own tile back on its camera preview', 30_000);
+  }, 60_000);
 });

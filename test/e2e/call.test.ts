@@ -10,7 +10,7 @@ import { signallingResponseSchema, type SignallingErrorCode } from '@shared/sign
 import type { AvatarServer } from '../../server/src/AvatarServer';
 import type { RoomDataMessage } from '../../server/src/rooms/Room';
 import type { ServerProducer } from '../../server/src/rooms/ServerProducer';
-import { BrowserPeer } from '../support/BrowserPeer';
+import { BrowserPeer, showsAvatarOf, type TileView } from '../support/BrowserPeer';
 import { launchChromium } from '../support/chromium';
 import { clipToY4m, speechWav } from '../support/fakeMedia';
 import { FfmpegRtpSender } from '../support/FfmpegRtpSender';
@@ -91,6 +91,20 @@ describe('a two-party call in real Chromium', () => {
       { what: "Bob's framesDecoded after resuming" },
     );
     expect(after).toBeGreaterThan(before);
+  });
+
+  it("shows the other side's muted mic beside their live video, on their tile and on one's own", async () => {
+    const bobId = await bob.peerId();
+    const bobTile = alice.page.locator(`.tile[data-peer-id="${bobId}"]`);
+    await bob.page.click('#toggle-mic');
+    await expect.poll(() => bobTile.getAttribute('data-mic')).toBe('off');
+    expect(await bobTile.getAttribute('data-state')).toBe('live');
+    expect(await bobTile.locator('.tile-mic-off').isVisible()).toBe(true);
+    expect(await bob.page.locator('.tile[data-local] .tile-mic-off').isVisible()).toBe(true);
+    await bob.page.click('#toggle-mic');
+    await expect.poll(() => bobTile.getAttribute('data-mic')).toBe('on');
+    expect(await bobTile.locator('.tile-mic-off').isVisible()).toBe(false);
+    expect(await bob.page.locator('.tile[data-local] .tile-mic-off').isVisible()).toBe(false);
   });
 
   it('delivers binary and text data-channel messages from the browser to server code byte-exact', async () => {
@@ -181,6 +195,55 @@ describe('a two-party call in real Chromium', () => {
     for (const viewer of [alice, bob]) {
       await expect.poll(() => viewer.page.locator('.tile[data-kind="server"]').count(), { timeout: 10_000 }).toBe(0);
     }
+  });
+
+  it("shows an AI avatar inside its driver's tile: one tile per person, the voice and the label with it, the camera back when it closes", async () => {
+    const room = server.rooms.get(roomId);
+    if (!room) throw new Error('room is gone');
+    const aliceId = (await alice.peerId()) as string;
+    const bobId = (await bob.peerId()) as string;
+    const ssrc = 0x2345_6789;
+    // What an avatar session publishes (AvatarSession.create): a server peer's VP8 track marked synthetic, driven by Alice.
+    const avatar: ServerProducer = await room.addServerProducer({
+      displayName: 'Alice (AI avatar)',
+      kind: 'video',
+      source: 'avatar',
+      codec: { mimeType: 'video/VP8', payloadType: 101, clockRate: 90_000 },
+      ssrc,
+      synthetic: { kind: 'ai-avatar', drivenByPeerId: aliceId, identityId: 'test' },
+    });
+    cleanups.push(() => avatar.close());
+    const ffmpeg = FfmpegRtpSender.start({ port: avatar.rtpPort, ssrc, payloadType: 101 });
+    cleanups.push(() => ffmpeg.close());
+    const remoteSource = (view: TileView['camera']) => (view && view !== 'local' ? view.source : view);
+
+    // Bob: Alice's one tile shows her avatar instead of her camera, her voice still plays from it,
+    // and no tile of its own for the server peer.
+    const seenByBob = await bob.waitForTiles((tiles) => tiles.some((t) => t.peerId === aliceId && showsAvatarOf(t, aliceId) && t.state === 'live'),
+      "Alice's avatar live in Alice's tile");
+    expect(seenByBob.map((t) => t.peerId).sort()).toEqual([aliceId, bobId].sort());
+    expect(seenByBob.find((t) => t.peerId === aliceId)).toMatchObject({
+      name: 'Alice', kind: 'human', ownAvatar: false, cameraVisible: false, audio: { peerId: aliceId, source: 'mic' },
+    });
+    // Alice: her own avatar in her own tile, as the others see it; her camera preview stays, as an inset.
+    const seenByAlice = await alice.waitForTiles((tiles) => tiles.some((t) => t.local && showsAvatarOf(t, aliceId)), 'her own avatar in her own tile');
+    expect(seenByAlice.map((t) => t.peerId).sort()).toEqual([aliceId, bobId].sort());
+    const own = seenByAlice.find((t) => t.local)!;
+    expect(own).toMatchObject({ name: 'Alice (you)', ownAvatar: true, note: 'as others see you', camera: 'local', cameraVisible: true, audio: null });
+    expect(seenByAlice.find((t) => t.peerId === bobId)).toMatchObject({ synthetic: null, aiLabelVisible: false, cameraVisible: true });
+
+    // The avatar closes: Alice's tile is back on her camera everywhere, without the label.
+    await ffmpeg.close();
+    avatar.close();
+    await bob.waitForTiles((tiles) => {
+      const a = tiles.find((t) => t.peerId === aliceId);
+      return tiles.length === 2 && a !== undefined && a.avatar === null && a.synthetic === null && !a.aiLabelVisible &&
+        remoteSource(a.camera) === 'camera' && a.cameraVisible && a.state === 'live';
+    }, "Alice's tile back on her camera");
+    await alice.waitForTiles((tiles) => {
+      const me = tiles.find((t) => t.local);
+      return tiles.length === 2 && me !== undefined && me.avatar === null && !me.ownAvatar && me.note === null && !me.aiLabelVisible && me.cameraVisible;
+    }, 'her own tile back on her camera preview');
   });
 
   it('answers 500+ malformed signalling messages with errors while the call keeps flowing', async () => {

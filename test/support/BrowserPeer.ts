@@ -16,6 +16,69 @@ export interface BrowserPeerOptions {
   quality?: 'low' | 'medium' | 'high';
   /** Join screen choice: 'audio-avatar' ticks "Audio only, as avatar" (default: camera and microphone). */
   mode?: 'camera' | 'audio-avatar';
+  /** Record every state badge the local tile shows from the start (`localTileStates()`). */
+  recordLocalTileStates?: boolean;
+}
+
+declare global {
+  interface Window {
+    __localTileStates?: string[];
+  }
+}
+
+/** Runs in the page before its scripts: records each `data-state` the local tile takes. */
+function recordLocalTileStates(): void {
+  const states: string[] = [];
+  window.__localTileStates = states;
+  new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      const tile = mutation.target as HTMLElement;
+      const state = tile.dataset?.['state'];
+      if (tile.matches?.('.tile[data-local]') && state !== undefined && states.at(-1) !== state) states.push(state);
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+}
+
+/** A remote track as a tile plays it: matched by track id against the page's session. */
+export interface TileTrackView {
+  consumerId: string;
+  /** The peer that publishes it (a server peer for an avatar). */
+  peerId: string;
+  source: string;
+  drivenByPeerId: string | null;
+}
+
+/** What one tile on the page shows (`BrowserPeer.tiles()`). */
+export interface TileView {
+  peerId: string;
+  local: boolean;
+  kind: string;
+  name: string;
+  state: string;
+  /** The "as others see you" note of the local tile showing its own avatar, else null. */
+  note: string | null;
+  /** An "AI avatar" label is in the tile and rendered (not hidden, non-zero size). */
+  aiLabelVisible: boolean;
+  synthetic: string | null;
+  ownAvatar: boolean;
+  /** What the avatar <video> plays, and whether it is visible and has rendered a frame. */
+  avatar: TileTrackView | null;
+  avatarVisible: boolean;
+  avatarFrames: boolean;
+  /** What the camera <video> plays ('local' for the own preview), and whether it is visible. */
+  camera: TileTrackView | 'local' | null;
+  cameraVisible: boolean;
+  /** What the <audio> element plays. */
+  audio: TileTrackView | null;
+}
+
+/**
+ * The tile shows `driverId`'s AI avatar as a person's video: the avatar <video> plays the synthetic
+ * track driven by them, visible and rendering, with the "AI avatar" label visible.
+ */
+export function showsAvatarOf(tile: TileView, driverId: string): boolean {
+  return tile.avatar?.drivenByPeerId === driverId && tile.avatar.source === 'avatar' && tile.avatarVisible && tile.avatarFrames &&
+    tile.aiLabelVisible && tile.synthetic === 'ai-avatar';
 }
 
 export class BrowserPeer {
@@ -32,6 +95,7 @@ export class BrowserPeer {
     const page = await context.newPage();
     const peer = new BrowserPeer(context, page, options.displayName);
     try {
+      if (options.recordLocalTileStates) await context.addInitScript(recordLocalTileStates);
       await page.goto(`${options.serverUrl}/room/${options.roomId}?quality=${options.quality ?? 'low'}`);
       await page.fill('#join-name', options.displayName);
       if (options.mode === 'audio-avatar') await page.check('#join-mode-audio-avatar');
@@ -78,6 +142,66 @@ export class BrowserPeer {
   /** Names on the remote tiles (the local "(you)" tile excluded). */
   remoteTileNames(): Promise<string[]> {
     return this.page.$$eval('.tile:not([data-local]) .tile-name', (nodes) => nodes.map((n) => n.textContent ?? ''));
+  }
+
+  /** Every tile on the page, local first, with the tracks its elements play resolved against the session. */
+  tiles(): Promise<TileView[]> {
+    return this.page.evaluate(() => {
+      const session = window.__call?.session;
+      const resolve = (element: HTMLMediaElement | null): { consumerId: string; peerId: string; source: string; drivenByPeerId: string | null } | 'local' | null => {
+        const track = element?.srcObject instanceof MediaStream ? element.srcObject.getTracks()[0] : undefined;
+        if (!track) return null;
+        for (const remote of session?.tracks.values() ?? []) {
+          if (remote.track.id === track.id) {
+            return { consumerId: remote.consumerId, peerId: remote.peerId, source: remote.source, drivenByPeerId: remote.synthetic?.drivenByPeerId ?? null };
+          }
+        }
+        return 'local';
+      };
+      const visible = (element: Element | null): boolean =>
+        element !== null && element.checkVisibility({ opacityProperty: true, visibilityProperty: true }) && element.getBoundingClientRect().width > 0;
+      return [...document.querySelectorAll<HTMLElement>('.tile')].map((tile) => {
+        const avatar = tile.querySelector<HTMLVideoElement>('.tile-avatar-video');
+        const camera = tile.querySelector<HTMLVideoElement>('.tile-camera-video');
+        const avatarTrack = resolve(avatar);
+        const audioTrack = resolve(tile.querySelector('audio'));
+        return {
+          peerId: tile.dataset['peerId'] ?? '',
+          local: tile.hasAttribute('data-local'),
+          kind: tile.dataset['kind'] ?? '',
+          name: tile.querySelector('.tile-name')?.textContent ?? '',
+          state: tile.dataset['state'] ?? '',
+          note: tile.querySelector('.tile-note')?.textContent ?? null,
+          aiLabelVisible: visible(tile.querySelector('.tile-ai-label')),
+          synthetic: tile.dataset['synthetic'] ?? null,
+          ownAvatar: tile.dataset['ownAvatar'] === 'true',
+          avatar: avatarTrack === 'local' ? null : avatarTrack,
+          avatarVisible: visible(avatar),
+          avatarFrames: (avatar?.readyState ?? 0) >= 2 && (avatar?.videoWidth ?? 0) > 0,
+          camera: resolve(camera),
+          cameraVisible: visible(camera),
+          audio: audioTrack === 'local' ? null : audioTrack,
+        };
+      });
+    });
+  }
+
+  /** The local tile's state badges so far, in order (with `recordLocalTileStates`), then its current one. */
+  localTileStates(): Promise<string[]> {
+    return this.page.evaluate(() => [...(window.__localTileStates ?? []), document.querySelector<HTMLElement>('.tile[data-local]')?.dataset['state'] ?? '']);
+  }
+
+  /** Waits until `check` holds for this page's tiles; on timeout, the message includes them. */
+  async waitForTiles(check: (tiles: TileView[]) => boolean, what: string, timeoutMs = 15_000): Promise<TileView[]> {
+    let last: TileView[] = [];
+    try {
+      return await waitFor(async () => {
+        last = await this.tiles();
+        return check(last) ? last : undefined;
+      }, { timeoutMs, message: `${this.displayName}: ${what}` });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; tiles: ${JSON.stringify(last)}; problems: ${this.problems.join(' | ')}`);
+    }
   }
 
   bannerText(): Promise<string> {

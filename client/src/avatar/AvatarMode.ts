@@ -287,8 +287,8 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     clearInterval(this.#panelTimer);
     this.#panelTimer = undefined;
     if (on) {
-      const localTile = this.#options.view.element.querySelector('.tile[data-local]');
-      localTile?.append(this.#overlay.element);
+      // Over the camera preview (an inset of the local tile once the own avatar shows there).
+      this.#options.view.localTile.cameraElement.append(this.#overlay.element);
       this.#panelTimer = setInterval(() => this.#refreshPanel(), 500);
       this.#refreshPanel();
     } else {

@@ -4,8 +4,9 @@
  * (`startAvatar { identityId, driver: 'audio' }`) with the identity picked in its panel — the
  * identities granted to this user in this room (`listIdentities`), the one used last time first —
  * and shows the server's state and stats there (voice → mouth latency, the lip sync applied for
- * listeners). The participant sees their own avatar like everyone else, on the tile "Your avatar
- * (as others see it)" with the "AI avatar" label (both drawn from the server's producer info).
+ * listeners). The participant sees their own avatar like everyone else, in their own tile ("as
+ * others see you", with the "AI avatar" label drawn from the server's producer info; "starting
+ * avatar…" until it shows, an audio-only tile with the mic state if it is off or refused).
  *
  * Refusals are shown in the panel in words and the call goes on with the voice alone: no identity
  * granted, an identity refused (FORBIDDEN, NOT_FOUND) or unavailable (UNAVAILABLE), no microphone.

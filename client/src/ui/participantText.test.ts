@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialsOf, otherPeopleCount } from './participantText';
+import { initialsOf, mediaStateText, otherPeopleCount } from './participantText';
 
 describe('participant text', () => {
   it('takes initials from letters only', () => {
@@ -18,5 +18,13 @@ describe('participant text', () => {
         { id: 's2', displayName: 'Bob (AI avatar)', kind: 'server' },
       ]),
     ).toBe(1);
+  });
+
+  it('says the media state in one word unless send and receive truly differ', () => {
+    expect(mediaStateText('connected', 'connected')).toBe('connected');
+    // alone in the room: nothing to receive yet
+    expect(mediaStateText('connected', 'new')).toBe('connected');
+    expect(mediaStateText('connected', 'disconnected')).toBe('send connected, receive disconnected');
+    expect(mediaStateText('failed', 'connected')).toBe('send failed, receive connected');
   });
 });

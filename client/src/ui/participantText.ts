@@ -1,7 +1,8 @@
 /**
- * Text shown about participants: tile initials and the header's count of other people.
+ * Text shown about participants: tile initials, the header's count of other people and its media
+ * connection state.
  */
-import type { Participant } from '../call/callTypes';
+import type { Participant, TransportState } from '../call/callTypes';
 
 /**
  * Up to two capital initials of a display name, from its words of letters only: markup, a
@@ -23,4 +24,14 @@ export function otherPeopleCount(participants: Iterable<Participant>): number {
   let count = 0;
   for (const participant of participants) if (participant.kind === 'human') count += 1;
   return count;
+}
+
+/**
+ * The header's media state from the send and receive transports: one word when they agree, or
+ * while nothing has been received yet (the receive transport stays `new` until there is something
+ * to receive: alone in a room, "receive new" would only confuse); both otherwise.
+ */
+export function mediaStateText(send: TransportState, recv: TransportState): string {
+  if (send === recv || recv === 'new') return send;
+  return `send ${send}, receive ${recv}`;
 }

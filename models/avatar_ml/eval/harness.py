@@ -204,7 +204,7 @@ class Harness:
         for name in names:
             mspec = spec if name == spec.name else resolve_model(name)
             if o.train_fraction is not None and name == spec.name:
-                if o.model.startswith("student:"):  # already trained (e.g. from a portrait): scored on the same frames
+                if o.model.startswith(("student:", "student-int8:")):  # already trained (e.g. from a portrait): scored on the same frames
                     train_info = self._trained_student_info(Path(o.model.split(":", 1)[1]))
                 else:
                     mspec, train_info = self._train_student(spec, start, t_all)

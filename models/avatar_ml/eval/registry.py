@@ -73,15 +73,18 @@ register_model("student", _student_needs_training,
 
 
 def resolve_model(name: str) -> ModelSpec:
-    """A registered name, `student:<dir>` for a trained student, or `package.module:factory`."""
+    """A registered name, `student:<dir>` for a trained student (`student-int8:<dir>`: its int8 variant),
+    or `package.module:factory`."""
     if name in MODELS:
         return MODELS[name]
-    if name.startswith("student:"):
+    if name.startswith(("student:", "student-int8:")):  # a trained student; -int8: its CPU serving variant
         from pathlib import Path
 
         from ..student.avatar import student_factory
 
-        return ModelSpec("student", student_factory(Path(name.split(":", 1)[1])), f"student from {name.split(':', 1)[1]}")
+        kind, path = name.split(":", 1)
+        precision = "int8" if kind == "student-int8" else "float32"
+        return ModelSpec(kind, student_factory(Path(path), precision=precision), f"{kind} from {path}")
     if ":" in name:
         module, attr = name.split(":", 1)
         try:

@@ -4,7 +4,8 @@
 the landmarks are mapped into the identity's reference square, the ONNX graph renders that square
 (256x256), and it is pasted into a frame of the source's size (S = out_size); outside the square the
 frame shows the source as it was (the student renders only the head-and-shoulders square).
-`student_factory(dir)` adapts it to the registry's factory signature.
+`student_factory(dir)` adapts it to the registry's factory signature. `precision="int8"` runs the
+manifest's int8 serving variant (`model.int8`, what the live server renders on CPU by default).
 """
 
 from __future__ import annotations
@@ -30,11 +31,15 @@ def load_manifest(model_dir: Path) -> dict:
 
 
 class StudentAvatar:
-    def __init__(self, model_dir: Path, source_rgb: np.ndarray, out_size: int, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, source_rgb: np.ndarray, out_size: int, threads: int = 1,
+                 precision: str = "float32") -> None:
         import onnxruntime as ort
 
         self.dir = Path(model_dir)
         self.manifest = load_manifest(self.dir)
+        if precision == "int8" and "int8" not in self.manifest["model"]:
+            raise ValueError(f"{model_dir}: the manifest has no int8 variant (make one: python -m avatar_ml.student.quantize --model {model_dir})")
+        model_file = self.manifest["model"]["int8"]["file"] if precision == "int8" else self.manifest["model"]["file"]
         rec = self.manifest["training"]["recipe"]
         if "reference_square" not in rec:
             raise ValueError(f"{model_dir}: manifest lacks training.recipe.reference_square")
@@ -46,7 +51,7 @@ class StudentAvatar:
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(self.dir / self.manifest["model"]["file"]), so,
+        self.session = ort.InferenceSession(str(self.dir / model_file), so,
                                             providers=["CPUExecutionProvider"])
         self.input = self.manifest["model"]["inputs"][0]["name"]
         self.output = self.manifest["model"]["outputs"][0]["name"]
@@ -77,10 +82,10 @@ class StudentAvatar:
         return out
 
 
-def student_factory(model_dir: Path, threads: int = 1):
+def student_factory(model_dir: Path, threads: int = 1, precision: str = "float32"):
     """Registry factory for a trained student in `model_dir` (the source arguments only check the frame size)."""
 
     def factory(source_rgb: np.ndarray, source_landmarks: np.ndarray, out_size: int) -> StudentAvatar:
-        return StudentAvatar(Path(model_dir), source_rgb, out_size, threads)
+        return StudentAvatar(Path(model_dir), source_rgb, out_size, threads, precision)
 
     return factory

@@ -122,6 +122,13 @@ def validate_manifest(m: dict) -> None:
     for key in ("outputSize", "flopsPerFrame", "params"):
         need(isinstance(md.get(key), int) and md[key] > 0, f"model.{key}")
     need(isinstance(md.get("parityMaxAbsDiff"), (int, float)) and md["parityMaxAbsDiff"] >= 0, "model.parityMaxAbsDiff")
+    if "int8" in md:  # the optional CPU serving variant (quantize.py)
+        q = md["int8"]
+        need(isinstance(q, dict) and isinstance(q.get("file"), str) and q["file"] and "/" not in q["file"], "model.int8.file")
+        need(bool(_SHA.match(q.get("sha256", ""))), "model.int8.sha256")
+        par = q.get("parity", {})
+        need(all(isinstance(par.get(f), (int, float)) and par[f] >= 0 for f in ("frames", "maxAbsDiff", "meanAbsDiff", "psnrDb")),
+             "model.int8.parity")
     idn = m.get("identity", {})
     need(idn.get("sourceKind") in ("portrait", "clip"), "identity.sourceKind")
     need(bool(_SHA.match(idn.get("sourceSha256", ""))), "identity.sourceSha256")

@@ -9,7 +9,8 @@ initializer that matches a `StudentNet` tensor, the RBF width from the graph's o
 neutral landmarks and baked appearance as stored. The rebuilt network must reproduce the old ONNX
 on parity inputs (the identity's neutral landmarks jittered, `PARITY_INPUTS` frames) within
 `MAX_LEVELS` levels, else nothing is written (exit 1). Then `student.onnx` and the manifest's
-`model` block (sha256, FLOPs, params, parity) are replaced atomically; the manifest keeps the
+`model` block (sha256, FLOPs, params, parity) are replaced atomically, and the int8 serving variant
+is made again from the new file (`quantize.py`); the manifest keeps the
 training record and gates (the pictures are the same within the stated levels) and records the
 re-export in `training.recipe.reexport`. Prints one JSON line with the outcome.
 """
@@ -28,6 +29,7 @@ import torch
 from ..files import sha256_file
 from .export import export_onnx, now_iso, validate_manifest
 from .network import LANDMARKS, StudentNet
+from .quantize import QuantizeError, quantize_model_dir
 
 PARITY_INPUTS = 16
 MAX_LEVELS = 1
@@ -120,12 +122,19 @@ def reexport(model_dir: Path, dry_run: bool = False) -> dict:
                               "why": "current export graph (corner-table RGB warp), same weights"}
         model.update({"sha256": info.sha256, "flopsPerFrame": int(info.flops), "params": int(info.params),
                       "parityMaxAbsDiff": float(info.parity_max_abs_diff), "opset": info.opset})
+        stale_int8 = model.pop("int8", None)  # quantised from the old file: made again below
         validate_manifest(manifest)
         os.replace(tmp, old_path)
         m_tmp = model_dir / ".manifest.json.tmp"
         m_tmp.write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")
         os.replace(m_tmp, model_dir / "manifest.json")
         assert sha256_file(old_path) == info.sha256
+        if stale_int8:
+            (model_dir / stale_int8["file"]).unlink(missing_ok=True)
+        try:
+            result["int8"] = quantize_model_dir(model_dir)["int8"]
+        except QuantizeError as e:  # optional: the float student serves
+            result["int8_error"] = str(e)
         return result
     finally:
         tmp.unlink(missing_ok=True)

@@ -209,14 +209,16 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         log("train: held-out SSIM by step: " + ", ".join(f"{st}:{q}" for st, _, q in trainer.curve))
 
     # ---- export -----------------------------------------------------------------------------
-    em.progress("export", 0, 2)
+    em.progress("export", 0, 3)
     net = trainer.baked()
     rng = np.random.default_rng(1)
     parity = np.concatenate([ts.neutral[None], ts.landmarks[rng.choice(len(ts.landmarks), 7)]]).astype(np.float32)
     info = export_onnx(net, out / "student.onnx", parity)
     log(f"train: exported {info.path.name}: {info.flops / 1e9:.3f} GFLOPs, {info.params} params, "
         f"parity max |diff| {info.parity_max_abs_diff}")
-    em.progress("export", 2, 2)
+    em.progress("export", 2, 3)
+    int8 = quantize_trained(out / "student.onnx", ts.landmarks, log)
+    em.progress("export", 3, 3)
 
     # ---- evaluate (gates) -------------------------------------------------------------------
     from ..teacher import TeacherConfig, TeacherRenderer
@@ -261,7 +263,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         "schemaVersion": 1, "kind": "avatar-student", "createdAt": now_iso(),
         "model": {"file": "student.onnx", "sha256": info.sha256, "opset": info.opset, "inputs": inputs,
                   "outputs": outputs, "outputSize": OUT_SIZE, "flopsPerFrame": int(info.flops),
-                  "params": int(info.params), "parityMaxAbsDiff": float(info.parity_max_abs_diff)},
+                  "params": int(info.params), "parityMaxAbsDiff": float(info.parity_max_abs_diff),
+                  **({"int8": int8} if int8 else {})},
         "identity": {"sourceKind": src.kind, "sourceSha256": src.sha256,
                      "imageSize": {"width": side, "height": side},
                      "neutralLandmarks": [round(float(x), 6) for x in ts.neutral.reshape(-1)]},
@@ -283,6 +286,29 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     path = write_manifest(out, manifest)
     shutil.rmtree(work, ignore_errors=True)
     return path, bool(gates["passed"])
+
+
+def quantize_trained(float_path: Path, landmarks: np.ndarray, log) -> dict | None:
+    """The int8 CPU variant (quantize.py), calibrated on the training set's landmarks (what the student
+    will see), parity on others. Optional: a variant outside the parity bounds is logged and left out,
+    and the float student serves."""
+    from .quantize import CALIBRATION_FRAMES, INT8_FILE, PARITY_FRAMES, QuantizeError, quantize_student
+
+    order = np.random.default_rng(2).permutation(len(landmarks))
+    calib = landmarks[order[:CALIBRATION_FRAMES]]
+    check = landmarks[order[CALIBRATION_FRAMES:CALIBRATION_FRAMES + PARITY_FRAMES]]
+    if len(check) < 8:  # a small training set: check on all of it (calibration ranges only, no fitting)
+        check = landmarks[order[:PARITY_FRAMES]]
+    try:
+        block = quantize_student(float_path, float_path.with_name(INT8_FILE), calib, check)
+    except QuantizeError as e:
+        log(f"train: no int8 variant: {e}")
+        return None
+    block["calibration"] = "the training set's landmarks (real frames and retargeted motion library)"
+    p = block["parity"]
+    log(f"train: int8 variant {block['file']}: parity max {p['maxAbsDiff']} / mean {p['meanAbsDiff']} levels, "
+        f"PSNR {p['psnrDb']} dB; ms/frame {block['msPerFrame1Thread']}")
+    return block
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,8 @@ import { AudioMotionSource, type AudioMotionSample } from './AudioMotionSource';
 import { FaceComposer } from './FaceComposer';
 import type { PcmChunk } from './RtpAudioReceiver';
 import { loadAudioModelManifest, type AudioToMouthModelFiles } from './StreamingAudioToMouth';
-import { decodeAudio16k, pearson } from './testing/decodeAudio';
+import { decodeAudio16k } from './testing/decodeAudio';
+import { pearson } from '../../../test/support/stats';
 
 const MODEL_DIR = path.resolve(import.meta.dirname, '../../../models/audio');
 const SPEECH = path.resolve(import.meta.dirname, '../../../../shared/media/RD_Radio31_000.wav');

@@ -5,7 +5,8 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FaceComposer } from './FaceComposer';
 import { loadAudioModelManifest, StreamingAudioToMouth, type AudioToMouthModelFiles, type MouthFrame } from './StreamingAudioToMouth';
-import { decodeAudio16k, pearson } from './testing/decodeAudio';
+import { decodeAudio16k } from './testing/decodeAudio';
+import { pearson } from '../../../test/support/stats';
 
 const MODEL_DIR = path.resolve(import.meta.dirname, '../../../models/audio');
 /** Speech never used in training (no video, so no landmarks to train on). */

@@ -12,7 +12,7 @@ import { loadAudioModelManifest } from './StreamingAudioToMouth';
 import { liveOpusProducer } from './testing/liveOpusProducer';
 import { VoiceMouthSource } from './VoiceMouthSource';
 import { ReplayMotionSource } from '../avatar/ReplayMotionSource';
-import { pearson } from './testing/decodeAudio';
+import { pearson } from '../../../test/support/stats';
 
 const MODEL_DIR = path.resolve(import.meta.dirname, '../../../models/audio');
 const SPEECH = path.resolve(import.meta.dirname, '../../../../shared/media/RD_Radio31_000.wav');

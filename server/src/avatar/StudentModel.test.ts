@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -6,10 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { StudentLoadError, StudentModel, StudentUnavailableError } from './StudentModel';
 import { StudentModelRegistry } from './StudentModelRegistry';
+import { chooseStudentFile } from './studentFile';
 import { testStudent } from './testStudent';
 
 const logger = pino({ level: 'silent' });
-const inference = { executionProvider: 'cpu' as const, intraOpThreads: 1, interOpThreads: 1, workersPerModel: 2, restartDelayMs: 50 };
+const inference = { executionProvider: 'cpu' as const, precision: 'float32' as const, intraOpThreads: 1, interOpThreads: 1, workersPerModel: 2, restartDelayMs: 50 };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -94,5 +95,52 @@ describe('StudentModelRegistry', () => {
     await registry.release(b);
     expect(a.closed).toBe(true);
     expect(registry.size).toBe(0);
+  });
+
+  it('renders the int8 variant on the CPU when asked and the manifest has one; float otherwise', async () => {
+    const { manifest, modelPath, dir } = testStudent();
+    expect(manifest.model.int8, 'the demo student ships an int8 variant').toBeDefined();
+    const int8 = new StudentModelRegistry({ inference: { ...inference, precision: 'int8' }, logger });
+    const float = new StudentModelRegistry({ inference, logger });
+    cleanups.push(() => int8.close(), () => float.close());
+    const q = await int8.acquire(modelPath, manifest);
+    const f = await float.acquire(modelPath, manifest);
+    expect(q.modelPath).toBe(join(dir, manifest.model.int8!.file));
+    expect(q.precision).toBe('int8');
+    expect(f.modelPath).toBe(modelPath);
+    expect(f.precision).toBe('float32');
+    // CUDA renders float (it would fail to load here without CUDA: only the choice is checked)
+    await expect(chooseStudentFile(modelPath, manifest, { precision: 'int8', executionProvider: 'cuda' }, logger)).resolves.toEqual({ path: modelPath, precision: 'float32' });
+    // same picture within the manifest's stated parity
+    const neutral = Float32Array.from(manifest.identity.neutralLandmarks);
+    const a = (await q.render(neutral)).frame;
+    const b = (await f.render(neutral)).frame;
+    let worst = 0;
+    let sum = 0;
+    for (let i = 0; i < a.length; i += 1) {
+      const d = Math.abs(a[i]! - b[i]!);
+      worst = Math.max(worst, d);
+      sum += d;
+    }
+    expect(sum / a.length).toBeLessThanOrEqual(manifest.model.int8!.parity.meanAbsDiff * 2 + 0.5);
+    expect(worst).toBeLessThanOrEqual(Math.max(manifest.model.int8!.parity.maxAbsDiff * 2, 16));
+    expect(sum).toBeGreaterThan(0); // a different graph really ran
+  });
+
+  it('falls back to the float file when the int8 variant is missing or altered', async () => {
+    const { manifest, modelPath } = testStudent();
+    const dir = mkdtempSync(join(tmpdir(), 'student-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const copy = join(dir, 'student.onnx');
+    copyFileSync(modelPath, copy);
+    const warnings: string[] = [];
+    const spy = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    const choice = { precision: 'int8' as const, executionProvider: 'cpu' as const };
+    await expect(chooseStudentFile(copy, manifest, choice, spy)).resolves.toEqual({ path: copy, precision: 'float32' });
+    writeFileSync(join(dir, manifest.model.int8!.file), Buffer.from('not the quantised model'));
+    await expect(chooseStudentFile(copy, manifest, choice, spy)).resolves.toEqual({ path: copy, precision: 'float32' });
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]).toMatch(/int8 student variant unusable/);
+    expect(warnings[1]).toMatch(/sha256/);
   });
 });

@@ -24,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import { STUDENT_INPUT_NAME, STUDENT_OUTPUT_NAME, type StudentManifest } from '@shared/student/studentManifest';
 import type { Logger } from '../logger';
 import { TypedEmitter } from '../util/TypedEmitter';
-import type { ExecutionProvider } from './avatarConfig';
+import type { ExecutionProvider, StudentPrecision } from './avatarConfig';
 
 export class StudentLoadError extends Error {
   override readonly name = 'StudentLoadError';
@@ -37,6 +37,8 @@ export class StudentUnavailableError extends Error {
 
 export interface StudentModelOptions {
   modelPath: string;
+  /** Which variant `modelPath` is (studentFile.ts). */
+  precision: StudentPrecision;
   manifest: StudentManifest;
   executionProvider: ExecutionProvider;
   intraOpThreads: number;
@@ -70,6 +72,7 @@ const WORKER_URL = new URL('./renderWorker.mjs', import.meta.url);
 
 export class StudentModel extends TypedEmitter<StudentModelEvents> {
   readonly modelPath: string;
+  readonly precision: StudentPrecision;
   readonly outputSize: number;
   readonly #options: StudentModelOptions;
   readonly #log: Logger;
@@ -86,8 +89,9 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
     super();
     this.#options = options;
     this.modelPath = options.modelPath;
+    this.precision = options.precision;
     this.outputSize = options.manifest.model.outputSize;
-    this.#log = options.logger.child({ component: 'StudentModel', modelPath: options.modelPath });
+    this.#log = options.logger.child({ component: 'StudentModel', modelPath: options.modelPath, precision: options.precision });
   }
 
   /** Starts the first worker and loads the model; throws StudentLoadError with the runtime's reason. */

@@ -2,12 +2,14 @@
  * One StudentModel per model file, shared by every session that renders that identity:
  * `acquire()` loads it on first use (concurrent callers share the load) and tells it how many
  * sessions share it (its worker pool grows with them), `release()` closes it when the last holder
- * lets go. A model that fails to load is not cached.
+ * lets go. A model that fails to load is not cached. The file is the float student or its int8
+ * variant, as `inference.precision` asks (studentFile.ts); models are keyed by the file loaded.
  */
 import type { StudentManifest } from '@shared/student/studentManifest';
 import type { Logger } from '../logger';
 import type { AvatarConfig } from './avatarConfig';
 import { StudentModel } from './StudentModel';
+import { chooseStudentFile } from './studentFile';
 
 type Entry = { loading: Promise<StudentModel>; holders: number };
 
@@ -26,11 +28,14 @@ export class StudentModelRegistry {
     return this.#models.size;
   }
 
-  async acquire(modelPath: string, manifest: StudentManifest): Promise<StudentModel> {
+  /** modelPath: the identity's verified float model (IdentityAccess); throws StudentLoadError. */
+  async acquire(floatModelPath: string, manifest: StudentManifest): Promise<StudentModel> {
+    const { path: modelPath, precision } = await chooseStudentFile(floatModelPath, manifest, this.#inference, this.#logger);
     let entry = this.#models.get(modelPath);
     if (!entry) {
       const loading = StudentModel.load({
         modelPath,
+        precision,
         manifest,
         executionProvider: this.#inference.executionProvider,
         intraOpThreads: this.#inference.intraOpThreads,

@@ -11,6 +11,9 @@ const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 export const executionProviderSchema = z.enum(['cpu', 'cuda']);
 export type ExecutionProvider = z.infer<typeof executionProviderSchema>;
 
+export const studentPrecisionSchema = z.enum(['int8', 'float32']);
+export type StudentPrecision = z.infer<typeof studentPrecisionSchema>;
+
 /** An identity the config offers: its id, a name for the picker, and the student's directory. */
 export const configuredIdentitySchema = z.object({
   identityId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
@@ -50,9 +53,9 @@ export const avatarConfigSchema = z.object({
   avSyncAudioExtraMs: z.number().min(-500).max(1000).default(0),
   /**
    * Most avatar sessions this server renders at once (every room together); one more is refused
-   * with UNAVAILABLE. Rendering is CPU-bound: `npm run bench:avatars` sustains 3 at 25 fps on a
-   * 2-core machine with the demo student, so the default leaves one for bursts. Raise it with cores
-   * or a GPU.
+   * with UNAVAILABLE. Rendering is CPU-bound: `npm run bench:avatars` sustains 4 at 25 fps on a
+   * 2-core machine with the demo student's int8 variant (2 with the float one), and a fifth makes
+   * every avatar late. Raise it with cores or a GPU.
    */
   maxSessions: z.number().int().min(1).max(1000).default(4),
   /** Turn listener-side lip sync off (voices play at once, ahead of the avatar). */
@@ -60,6 +63,12 @@ export const avatarConfigSchema = z.object({
   inference: z
     .object({
       executionProvider: executionProviderSchema.default('cpu'),
+      /**
+       * Which of a student's files the CPU renders: 'int8' uses the manifest's int8 variant where it
+       * has one (decoder convolutions quantised; ~25 % faster here, frames within the manifest's
+       * stated parity), else the float file; 'float32' always the float file. CUDA always renders float.
+       */
+      precision: studentPrecisionSchema.default('int8'),
       /** onnxruntime intra-op threads per InferenceSession (each in its own render worker thread). */
       intraOpThreads: z.number().int().min(1).max(64).default(1),
       interOpThreads: z.number().int().min(1).max(64).default(1),

@@ -12,9 +12,11 @@ const { modelPath, inputName, outputName, executionProvider, intraOpThreads, int
   workerData;
 
 let session;
-/** Pre-allocated tensor pairs, one per run that may be in flight. */
-const slots = [];
+/** The pre-allocated input/output tensor pair every run uses (runs never overlap). */
+let slot;
+/** Run requests in arrival order; `draining` while one is being worked through. */
 const waiting = [];
+let draining = false;
 let outputPreallocated = true;
 
 async function load() {
@@ -35,17 +37,14 @@ async function load() {
   if (!session.outputNames.includes(outputName)) throw new Error(`model has no output "${outputName}" (outputs: ${session.outputNames.join(', ')})`);
   // Pre-allocated tensors: the input is refilled per frame; the output is written in place.
   const side = Math.round(Math.sqrt(outputBytes / 3));
-  {
-    slots.push({
-      busy: false,
-      input: new ort.Tensor('float32', new Float32Array(landmarkFloats), [1, landmarkFloats / 3, 3]),
-      output: new ort.Tensor('uint8', new Uint8Array(outputBytes), [1, side, side, 3]),
-    });
-  }
+  slot = {
+    input: new ort.Tensor('float32', new Float32Array(landmarkFloats), [1, landmarkFloats / 3, 3]),
+    output: new ort.Tensor('uint8', new Uint8Array(outputBytes), [1, side, side, 3]),
+  };
 }
 
-/** Runs the model on one slot; resolves with the output values (valid until the slot is reused). */
-async function infer(slot, landmarks) {
+/** Runs the model on the tensor pair; resolves with the output values (valid until the next run). */
+async function infer(landmarks) {
   const { input, output } = slot;
   input.data.set(landmarks);
   if (outputPreallocated) {
@@ -66,31 +65,24 @@ async function infer(slot, landmarks) {
   return frame.data;
 }
 
-/** Starts waiting runs on free slots, in arrival order. */
-function pump() {
-  for (const slot of slots) {
-    if (waiting.length === 0) return;
-    if (slot.busy) continue;
+/** Works through the waiting runs one at a time, in arrival order. */
+async function drain() {
+  if (draining) return;
+  draining = true;
+  while (waiting.length > 0) {
     const message = waiting.shift();
-    slot.busy = true;
-    void runOn(slot, message);
+    try {
+      const started = performance.now();
+      const data = await infer(message.landmarks);
+      const inferenceMs = performance.now() - started;
+      // Copy out of the reused output tensor and hand the copy over without another copy.
+      const frame = new Uint8Array(data);
+      parentPort.postMessage({ type: 'result', id: message.id, frame, inferenceMs }, [frame.buffer]);
+    } catch (error) {
+      parentPort.postMessage({ type: 'runError', id: message.id, message: error instanceof Error ? error.message : String(error) });
+    }
   }
-}
-
-async function runOn(slot, message) {
-  try {
-    const started = performance.now();
-    const data = await infer(slot, message.landmarks);
-    const inferenceMs = performance.now() - started;
-    // Copy out of the slot's output and hand the copy over without another copy.
-    const frame = new Uint8Array(data);
-    parentPort.postMessage({ type: 'result', id: message.id, frame, inferenceMs }, [frame.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ type: 'runError', id: message.id, message: error instanceof Error ? error.message : String(error) });
-  } finally {
-    slot.busy = false;
-    pump();
-  }
+  draining = false;
 }
 
 parentPort.on('message', async (message) => {
@@ -100,7 +92,7 @@ parentPort.on('message', async (message) => {
         await load();
         // Warm-up and signature check on the identity's neutral landmarks.
         const started = performance.now();
-        await infer(slots[0], message.warmup);
+        await infer(message.warmup);
         parentPort.postMessage({ type: 'loaded', warmupMs: performance.now() - started, outputPreallocated });
       } catch (error) {
         parentPort.postMessage({ type: 'loadError', message: error instanceof Error ? error.message : String(error) });
@@ -109,7 +101,7 @@ parentPort.on('message', async (message) => {
     }
     case 'run':
       waiting.push(message);
-      pump();
+      void drain();
       return;
     case 'crash':
       process.exit(70);

@@ -38,6 +38,31 @@ export const gateMetricSchema = z.object({
 });
 export type GateMetric = z.infer<typeof gateMetricSchema>;
 
+/**
+ * The student's int8 CPU variant: the same graph with its decoder convolutions quantised
+ * (onnxruntime static QDQ). Its gates are the float model's; `parity` bounds how far its frames are.
+ */
+export const int8VariantSchema = z.object({
+  /** A file next to the manifest (no directories). */
+  file: z.string().min(1).regex(/^[^/\\]+$/, 'a file name in the manifest directory'),
+  sha256,
+  /** How it was quantised, in words. */
+  scheme: z.string(),
+  /** Conv nodes left in float. */
+  floatNodes: z.array(z.string()).default([]),
+  calibrationFrames: z.number().int().positive(),
+  /** int8 vs float frames on inputs not used for calibration; levels are uint8 output units. */
+  parity: z.object({
+    frames: z.number().int().positive(),
+    maxAbsDiff: z.number().min(0),
+    meanAbsDiff: z.number().min(0),
+    psnrDb: z.number().min(0),
+  }),
+  /** Rough ms per frame on one thread where it was made: { float32, int8 }. */
+  msPerFrame1Thread: z.record(z.string(), z.number()).optional(),
+});
+export type Int8Variant = z.infer<typeof int8VariantSchema>;
+
 export const studentManifestSchema = z.object({
   schemaVersion: z.literal(STUDENT_MANIFEST_SCHEMA_VERSION),
   kind: z.literal('avatar-student'),
@@ -56,6 +81,8 @@ export const studentManifestSchema = z.object({
     params: z.number().int().positive(),
     /** max |PyTorch − onnxruntime| over the parity inputs, in output units (0..255). */
     parityMaxAbsDiff: z.number().min(0),
+    /** Optional int8 variant for CPU serving (models/avatar_ml/student/quantize.py); the float file stays the reference. */
+    int8: int8VariantSchema.optional(),
   }),
   identity: z.object({
     /** 'portrait': onboarded from one image; 'clip': from a video. */
