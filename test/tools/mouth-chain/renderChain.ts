@@ -1,5 +1,5 @@
 // CLI: npx tsx test/tools/mouth-chain/renderChain.ts [--clip d10] [--identity models/identities/demo]
-//      [--start 0] [--frames 300] [--out .data/mouth-chain/run] [--direct]
+//      [--start 0] [--frames 300] [--out .data/mouth-chain/run] [--direct] [--int8]
 // First half of the offline mouth-opening decomposition (the second half, mouthChain.py, landmarks
 // the frames): a motion-library track drives the server's own FaceMotionController (calibration,
 // retargeting, live state) at 25 fps, exactly as an AvatarSession ticks, and the identity's
@@ -11,6 +11,7 @@
 // (absolute, and signed: + when lip 14 is below lip 13, − when the lips cross).
 // --direct: the track's landmarks go to the student as identity-space motion (no calibration, no
 // retargeting): the ceiling for a clip that is the identity's own source (d10 for the demo identity).
+// --int8: render with the manifest's int8 variant (what the server serves on CPU by default).
 import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     frames: { type: 'string', default: '300' },
     out: { type: 'string', default: '.data/mouth-chain/run' },
     direct: { type: 'boolean', default: false },
+    int8: { type: 'boolean', default: false },
   },
 });
 const FPS = 25;
@@ -79,7 +81,9 @@ const controller = new FaceMotionController({
   },
   seed: 1,
 });
-const session = await ort.InferenceSession.create(join(values.identity as string, manifest.model.file), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+const modelFile = values.int8 ? manifest.model.int8?.file : manifest.model.file;
+if (!modelFile) throw new Error(`${values.identity}: the manifest has no int8 variant`);
+const session = await ort.InferenceSession.create(join(values.identity as string, modelFile), { intraOpNumThreads: 1, interOpNumThreads: 1 });
 const out = values.out as string;
 mkdirSync(out, { recursive: true });
 const fd = openSync(join(out, 'frames.rgb'), 'w');
@@ -109,5 +113,5 @@ for (let i = 0; i < count; i += 1) {
 }
 closeSync(fd);
 await session.release();
-writeFileSync(join(out, 'chain.json'), JSON.stringify({ clip: values.clip, identity: values.identity, start, fps: FPS, size: 256, ticks }));
+writeFileSync(join(out, 'chain.json'), JSON.stringify({ clip: values.clip, identity: values.identity, model: modelFile, start, fps: FPS, size: 256, ticks }));
 console.log(JSON.stringify({ out, frames: ticks.length, live: ticks.filter((t) => t.state === 'live').length }));
