@@ -1,5 +1,5 @@
 // CLI: npx tsx test/tools/mouth-chain/renderChain.ts [--clip d10] [--identity models/identities/demo]
-//      [--start 0] [--frames 300] [--out .data/mouth-chain/run] [--direct] [--int8]
+//      [--start 0] [--frames 300] [--out .data/mouth-chain/run] [--direct] [--int8] [--every 1]
 // First half of the offline mouth-opening decomposition (the second half, mouthChain.py, landmarks
 // the frames): a motion-library track drives the server's own FaceMotionController (calibration,
 // retargeting, live state) at 25 fps, exactly as an AvatarSession ticks, and the identity's
@@ -12,6 +12,8 @@
 // --direct: the track's landmarks go to the student as identity-space motion (no calibration, no
 // retargeting): the ceiling for a clip that is the identity's own source (d10 for the demo identity).
 // --int8: render with the manifest's int8 variant (what the server serves on CPU by default).
+// --every N: a new driver sample every N ticks only (a driver page tracking at 25/N fps, as a
+// starved browser does; the ticks between render the same sample, as 'live' while it is fresh).
 import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: '.data/mouth-chain/run' },
     direct: { type: 'boolean', default: false },
     int8: { type: 'boolean', default: false },
+    every: { type: 'string', default: '1' },
   },
 });
 const FPS = 25;
@@ -90,12 +93,15 @@ const fd = openSync(join(out, 'frames.rgb'), 'w');
 const loopFrames = Math.min(track.frames.length, Math.round(LOOP_SECONDS * track.fps));
 const start = Number(values.start);
 const count = Number(values.frames);
+const every = Number(values.every);
 const ticks: { tick: number; trackFrame: number; state: string; driver: number; retargeted: number; retargetedSigned: number }[] = [];
 for (let i = 0; i < count; i += 1) {
   const tMs = i * (1000 / FPS);
-  const trackFrame = Math.round(((start + i) / FPS) * track.fps) % loopFrames;
+  const sampled = i - (i % every);
+  const trackFrame = Math.round(((start + sampled) / FPS) * track.fps) % loopFrames;
   const landmarks = track.frames[trackFrame] as Float32Array;
-  source.sample = { landmarks, imageWidth: track.width, imageHeight: track.height, captureTimeMs: tMs, availableAtMs: tMs, seq: i, space: values.direct ? 'identity' : 'driver' };
+  const sampleMs = sampled * (1000 / FPS);
+  if (i === sampled) source.sample = { landmarks, imageWidth: track.width, imageHeight: track.height, captureTimeMs: sampleMs, availableAtMs: sampleMs, seq: i, space: values.direct ? 'identity' : 'driver' };
   const { landmarks: face, frame } = controller.tick(tMs + 1);
   const input = new ort.Tensor('float32', Float32Array.from(face), [1, 478, 3]);
   const result = await session.run({ [manifest.model.inputs[0]!.name]: input });
