@@ -58,10 +58,11 @@ const CLIP_SECONDS = 12;
  * The measured figures are printed and the README compares them with the targets.
  */
 /**
- * The issue's target for the mouth A sent against the mouth B sees. Measured 0.925–0.93 over
- * 137–280 frames since the driver's neutral follows the closed mouth (0.65–0.77 before: a talking
- * driver's calibrated neutral crossed the identity's lips); offline, over four calibration starts
- * in the clip, 0.88–0.94 (test/tools/mouth-chain, README "Where the mouth correlation went").
+ * The issue's target for the mouth A sent against the mouth B sees. Measured 0.865–0.93 over
+ * 54–280 frames in six runs since the driver's neutral follows the closed mouth (0.63–0.77 before:
+ * a talking driver's calibrated neutral crossed the identity's lips); offline, over four
+ * calibration starts in the clip, 0.88–0.94 (test/tools/mouth-chain, README "Where the mouth
+ * correlation went").
  */
 const MOUTH_CORR_FLOOR = 0.8;
 const VIEWER_FPS_FLOOR = 2;

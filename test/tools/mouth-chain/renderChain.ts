@@ -1,5 +1,5 @@
 // CLI: npx tsx test/tools/mouth-chain/renderChain.ts [--clip d10] [--identity models/identities/demo]
-//      [--start 0] [--frames 300] [--out .data/mouth-chain/run]
+//      [--start 0] [--frames 300] [--out .data/mouth-chain/run] [--direct] [--int8] [--every 1]
 // First half of the offline mouth-opening decomposition (the second half, mouthChain.py, landmarks
 // the frames): a motion-library track drives the server's own FaceMotionController (calibration,
 // retargeting, live state) at 25 fps, exactly as an AvatarSession ticks, and the identity's
@@ -9,6 +9,11 @@
 // Writes <out>/frames.rgb (frames × 256×256×3 uint8) and <out>/chain.json: per tick the driver's
 // mouth opening (inner lip gap / face height, in driver pixels) and the retargeted landmarks'
 // (absolute, and signed: + when lip 14 is below lip 13, − when the lips cross).
+// --direct: the track's landmarks go to the student as identity-space motion (no calibration, no
+// retargeting): the ceiling for a clip that is the identity's own source (d10 for the demo identity).
+// --int8: render with the manifest's int8 variant (what the server serves on CPU by default).
+// --every N: a new driver sample every N ticks only (a driver page tracking at 25/N fps, as a
+// starved browser does; the ticks between render the same sample, as 'live' while it is fresh).
 import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +33,9 @@ const { values } = parseArgs({
     start: { type: 'string', default: '0' },
     frames: { type: 'string', default: '300' },
     out: { type: 'string', default: '.data/mouth-chain/run' },
+    direct: { type: 'boolean', default: false },
+    int8: { type: 'boolean', default: false },
+    every: { type: 'string', default: '1' },
   },
 });
 const FPS = 25;
@@ -76,19 +84,24 @@ const controller = new FaceMotionController({
   },
   seed: 1,
 });
-const session = await ort.InferenceSession.create(join(values.identity as string, manifest.model.file), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+const modelFile = values.int8 ? manifest.model.int8?.file : manifest.model.file;
+if (!modelFile) throw new Error(`${values.identity}: the manifest has no int8 variant`);
+const session = await ort.InferenceSession.create(join(values.identity as string, modelFile), { intraOpNumThreads: 1, interOpNumThreads: 1 });
 const out = values.out as string;
 mkdirSync(out, { recursive: true });
 const fd = openSync(join(out, 'frames.rgb'), 'w');
 const loopFrames = Math.min(track.frames.length, Math.round(LOOP_SECONDS * track.fps));
 const start = Number(values.start);
 const count = Number(values.frames);
+const every = Number(values.every);
 const ticks: { tick: number; trackFrame: number; state: string; driver: number; retargeted: number; retargetedSigned: number }[] = [];
 for (let i = 0; i < count; i += 1) {
   const tMs = i * (1000 / FPS);
-  const trackFrame = Math.round(((start + i) / FPS) * track.fps) % loopFrames;
+  const sampled = i - (i % every);
+  const trackFrame = Math.round(((start + sampled) / FPS) * track.fps) % loopFrames;
   const landmarks = track.frames[trackFrame] as Float32Array;
-  source.sample = { landmarks, imageWidth: track.width, imageHeight: track.height, captureTimeMs: tMs, availableAtMs: tMs, seq: i, space: 'driver' };
+  const sampleMs = sampled * (1000 / FPS);
+  if (i === sampled) source.sample = { landmarks, imageWidth: track.width, imageHeight: track.height, captureTimeMs: sampleMs, availableAtMs: sampleMs, seq: i, space: values.direct ? 'identity' : 'driver' };
   const { landmarks: face, frame } = controller.tick(tMs + 1);
   const input = new ort.Tensor('float32', Float32Array.from(face), [1, 478, 3]);
   const result = await session.run({ [manifest.model.inputs[0]!.name]: input });
@@ -106,5 +119,5 @@ for (let i = 0; i < count; i += 1) {
 }
 closeSync(fd);
 await session.release();
-writeFileSync(join(out, 'chain.json'), JSON.stringify({ clip: values.clip, identity: values.identity, start, fps: FPS, size: 256, ticks }));
+writeFileSync(join(out, 'chain.json'), JSON.stringify({ clip: values.clip, identity: values.identity, model: modelFile, start, fps: FPS, size: 256, ticks }));
 console.log(JSON.stringify({ out, frames: ticks.length, live: ticks.filter((t) => t.state === 'live').length }));
