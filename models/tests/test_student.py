@@ -199,6 +199,7 @@ def test_trained_student_manifest_and_onnx_agree(trained):
     assert m["model"]["sha256"] == sha256_file(out / "student.onnx")
     assert m["identity"]["sourceSha256"] == sha256_file(PORTRAIT)
     assert m["training"]["steps"] == 20 and m["model"]["flopsPerFrame"] <= 1.5e9
+    assert m["training"]["recipe"]["head_motion"] == 0.5  # a portrait: the portrait default (PORTRAIT_HEAD_MOTION)
     assert m["model"]["parityMaxAbsDiff"] <= 1
     assert not (out / ".work").exists()  # work files removed on success
     s = ort.InferenceSession(str(out / "student.onnx"), providers=["CPUExecutionProvider"])
@@ -296,3 +297,63 @@ def test_teacher_renders_with_the_learned_selfie_matte():
     assert np.abs(selfie.astype(int) - grab.astype(int)).max() > 10  # the layering differs somewhere
     with pytest.raises(ValueError, match="unknown teacher matte"):
         teacher_renders(src, 0, neutral_px, ref, 1, matte="chroma")
+
+
+def test_random_head_motion_moves_the_head_rigidly_within_its_ranges():
+    """The augmentation is a similarity in the image plane about the face: expression kept, moves bounded."""
+    from avatar_ml.student.data import HeadMotionRange, random_head_motion
+    from avatar_ml.teacher.topology import FACE_OVAL
+
+    lm, size = _neutral(), (512, 512)
+    px = lambda x: x[:, :2] * np.array(size)  # noqa: E731
+    fh = float(np.linalg.norm(px(lm)[10] - px(lm)[152]))
+    rng, r = np.random.default_rng(3), HeadMotionRange()
+    shifts = []
+    for _ in range(50):
+        out = random_head_motion(lm, lm, size, rng)
+        assert out.shape == lm.shape and out.dtype == np.float32
+        d0 = np.linalg.norm(px(lm)[:, None] - px(lm)[None], axis=-1)
+        d1 = np.linalg.norm(px(out)[:, None] - px(out)[None], axis=-1)
+        s = float(np.median(d1[d0 > 1] / d0[d0 > 1]))
+        assert r.scale[0] - 1e-4 <= s <= r.scale[1] + 1e-4
+        assert np.allclose(d1, s * d0, atol=1e-2 * fh)  # rigid + scale: the expression is untouched
+        assert np.allclose(out[:, 2], lm[:, 2] * s, atol=1e-6)
+        t = (px(out)[FACE_OVAL].mean(0) - px(lm)[FACE_OVAL].mean(0)) / fh
+        assert -r.dx - 1e-3 <= t[0] <= r.dx + 1e-3 and -r.dy_up - 1e-3 <= t[1] <= r.dy_down + 1e-3
+        shifts.append(np.abs(t).max())
+    assert max(shifts) > 0.3  # it does move the head far (the library's motion stays within ~0.3)
+
+
+def test_portraits_get_head_motion_by_default_and_clips_do_not():
+    from avatar_ml.student.trainer import PORTRAIT_HEAD_MOTION, PRESETS, recipe_for
+
+    assert recipe_for("default", "portrait").head_motion == PORTRAIT_HEAD_MOTION > 0
+    assert recipe_for("default", "clip").head_motion == 0.0
+    assert recipe_for("fast", "portrait", head_motion=0.0).head_motion == 0.0
+    r = recipe_for("default", "clip", steps=40, head_motion=0.25)
+    assert r.head_motion == 0.25 and r.steps == 40 and r.batch == PRESETS["default"].batch
+    with pytest.raises(ValueError, match="head_motion"):
+        recipe_for("default", "portrait", head_motion=1.5)
+
+
+def test_teacher_renders_with_head_motion_move_the_driving_head():
+    """head_motion=1: every render's driving landmarks are the library's motion moved by a random head
+    motion; head_motion=0: exactly the renders without it."""
+    from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
+    from avatar_ml.student.data import teacher_renders, track_source
+    from avatar_ml.student.reference import reference_square
+    from avatar_ml.student.source import load_source
+
+    src = load_source(PORTRAIT)
+    neutral = track_source(src, FaceLandmarkExtractor(threads=1), 1).landmarks[0]
+    ref = reference_square(neutral, src.width, src.height)
+    plain, lm0, _ = teacher_renders(src, 0, neutral, ref, 5)
+    again, lm0b, _ = teacher_renders(src, 0, neutral, ref, 5, head_motion=0.0)
+    moved, lm1, _ = teacher_renders(src, 0, neutral, ref, 5, head_motion=1.0)
+    assert np.array_equal(lm0, lm0b) and np.array_equal(plain, again)
+    assert lm1.shape == lm0.shape and moved.shape == plain.shape
+    centre = lambda x: x[:, :, :2].mean(axis=1)  # noqa: E731
+    assert np.all(np.linalg.norm(centre(lm1) - centre(lm0), axis=1) > 1e-3)  # every head moved
+    assert np.abs(moved.astype(int) - plain.astype(int)).mean() > 3  # and the teacher rendered it there
+    with pytest.raises(ValueError, match="head_motion"):
+        teacher_renders(src, 0, neutral, ref, 1, head_motion=-0.1)

@@ -39,6 +39,7 @@ class Recipe:
     preview_every: int = 250
     eval_frames: int = 40
     seed: int = 0
+    head_motion: float = 0.0  # share of teacher renders given a random head motion (data.random_head_motion)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +52,25 @@ PRESETS: dict[str, Recipe] = {
     # the onboarding default: ~10-15 minutes of one core of the shared (loaded) 2-core machine
     "default": Recipe(),
 }
+
+# portraits have no real frames of the head moving: half their teacher renders get a random head motion
+# (models/README.md, "Portrait-only onboarding"); clips learn the motion from their own frames
+PORTRAIT_HEAD_MOTION = 0.5
+
+
+def recipe_for(preset: str, source_kind: str, steps: int | None = None, head_motion: float | None = None) -> Recipe:
+    """The recipe of `preset` for a "clip" or "portrait" source: portraits get `PORTRAIT_HEAD_MOTION`
+    unless `head_motion` (0..1) is given; `steps` overrides the preset's step count."""
+    r = PRESETS[preset]
+    if head_motion is None:
+        head_motion = PORTRAIT_HEAD_MOTION if source_kind == "portrait" else 0.0
+    if not 0.0 <= head_motion <= 1.0:
+        raise ValueError(f"head_motion must be in [0, 1], got {head_motion}")
+    r = replace(r, head_motion=float(head_motion))
+    if steps is not None:
+        r = replace(r, steps=int(steps), checkpoint_every=min(r.checkpoint_every, max(10, steps // 5)))
+    return r
+
 
 StepFn = Callable[[int, int, float, "torch.Tensor | None"], None]  # (step, total, loss, preview_pair)
 
