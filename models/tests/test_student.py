@@ -332,8 +332,11 @@ def test_portraits_get_head_motion_by_default_and_clips_do_not():
     assert recipe_for("fast", "portrait", head_motion=0.0).head_motion == 0.0
     r = recipe_for("default", "clip", steps=40, head_motion=0.25)
     assert r.head_motion == 0.25 and r.steps == 40 and r.batch == PRESETS["default"].batch
+    assert recipe_for("default", "portrait", teacher_frames=480).teacher_frames == 480
     with pytest.raises(ValueError, match="head_motion"):
         recipe_for("default", "portrait", head_motion=1.5)
+    with pytest.raises(ValueError, match="teacher_frames"):
+        recipe_for("default", "portrait", teacher_frames=0)
 
 
 def test_teacher_renders_with_head_motion_move_the_driving_head():

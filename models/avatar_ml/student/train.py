@@ -1,6 +1,6 @@
 """CLI: `python -m avatar_ml.student.train --source <portrait.jpg|clip.mp4> --out <dir>
 [--resume] [--steps N] [--preset fast|default] [--time-budget-s S] [--train-fraction F] [--threads 1]
-[--teacher-matte selfie|grabcut] [--head-motion P] [--exclude-motion CLIP]`.
+[--teacher-matte selfie|grabcut] [--teacher-renders N] [--head-motion P] [--exclude-motion CLIP]`.
 
 Trains one identity's student and leaves in `<dir>`: `student.onnx`, `preview.png`, `gates.json`,
 `gate_report.txt`, `previews/step_*.png` and, last of all and atomically, `manifest.json`.
@@ -55,6 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the teacher's person matte for the training renders: the learned selfie matte of "
                         "@mediapipe/selfie_segmentation (default: it gave better students on d12 and d14, "
                         "models/README.md) or the teacher's own GrabCut")
+    p.add_argument("--teacher-renders", type=int, default=None, metavar="N",
+                   help="teacher renders of the retargeted motion library in the training set (default: the preset's)")
     p.add_argument("--head-motion", type=float, default=None, metavar="P",
                    help="share (0..1) of the teacher renders driven with a random in-plane head motion on top of "
                         "the retargeted library motion (default: 0.5 for a portrait, 0 for a clip)")
@@ -66,6 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--steps must be >= 1")
     if a.time_budget_s is not None and a.time_budget_s <= 0:
         p.error("--time-budget-s must be > 0")
+    if a.teacher_renders is not None and a.teacher_renders < 1:
+        p.error("--teacher-renders must be >= 1")
     if a.head_motion is not None and not 0.0 <= a.head_motion <= 1.0:
         p.error("--head-motion must be in [0, 1]")
     if not 0.05 <= a.train_fraction <= 1.0:
@@ -127,7 +131,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     face = check_faces(src, extractor)
     log(f"train: {src.kind} {src.path.name} {src.width}x{src.height}, {len(src.frames)} frames read, face {face.as_dict()}")
     em.progress("prepare", 1, 3)
-    recipe = recipe_for(a.preset, src.kind, a.steps, a.head_motion)
+    recipe = recipe_for(a.preset, src.kind, a.steps, a.head_motion, a.teacher_renders)
     n = len(src.frames)
     train_frames = max(1, int(round(a.train_fraction * n))) if src.kind == "clip" else 1
     key = {"source_sha256": src.sha256, "preset": a.preset, "recipe": recipe.as_dict(),

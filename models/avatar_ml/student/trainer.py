@@ -58,10 +58,15 @@ PRESETS: dict[str, Recipe] = {
 PORTRAIT_HEAD_MOTION = 0.5
 
 
-def recipe_for(preset: str, source_kind: str, steps: int | None = None, head_motion: float | None = None) -> Recipe:
+def recipe_for(preset: str, source_kind: str, steps: int | None = None, head_motion: float | None = None,
+               teacher_frames: int | None = None) -> Recipe:
     """The recipe of `preset` for a "clip" or "portrait" source: portraits get `PORTRAIT_HEAD_MOTION`
-    unless `head_motion` (0..1) is given; `steps` overrides the preset's step count."""
+    unless `head_motion` (0..1) is given; `steps` and `teacher_frames` override the preset's."""
     r = PRESETS[preset]
+    if teacher_frames is not None:
+        if teacher_frames < 1:
+            raise ValueError(f"teacher_frames must be >= 1, got {teacher_frames}")
+        r = replace(r, teacher_frames=int(teacher_frames))
     if head_motion is None:
         head_motion = PORTRAIT_HEAD_MOTION if source_kind == "portrait" else 0.0
     if not 0.0 <= head_motion <= 1.0:
