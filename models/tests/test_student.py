@@ -360,3 +360,19 @@ def test_teacher_renders_with_head_motion_move_the_driving_head():
     assert np.abs(moved.astype(int) - plain.astype(int)).mean() > 3  # and the teacher rendered it there
     with pytest.raises(ValueError, match="head_motion"):
         teacher_renders(src, 0, neutral, ref, 1, head_motion=-0.1)
+
+
+def test_ssim_loss_matches_the_harness_metric_and_the_pooled_form():
+    """The training SSIM (separable box filter) is scikit-image's SSIM, and the avg_pool2d form it replaced."""
+    import torch.nn.functional as F
+
+    from avatar_ml.eval.metrics import ssim
+    from avatar_ml.student.losses import box_mean, ssim_map
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 40, a.shape), 0, 255).astype(np.uint8)
+    ta, tb = (torch.from_numpy(x).float().permute(2, 0, 1)[None] / 255 for x in (a, b))
+    assert abs(float(ssim_map(ta, tb).mean()) - ssim(a, b)) < 1e-4
+    x = torch.rand(2, 3, 40, 40).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)  # channels-last, like render()
+    assert torch.allclose(box_mean(x, 7), F.avg_pool2d(x, 7, 1), atol=1e-6)
