@@ -245,6 +245,13 @@ def test_time_budget_shortens_the_run_to_fit():
     assert Trainer.fit_to_budget(t, 1000.0, 50) is None and t.recipe.steps == 120  # never lengthened
     assert Trainer.fit_to_budget(t, -5.0, 50) == 50  # over budget: the floor
     assert t.recipe.gan_from == PRESETS["default"].gan_from  # fractions follow the new length
+    # the machine got faster after a cut: back up to the planned count, never above it
+    t = SimpleNamespace(step=20, train_s=20.0, recipe=PRESETS["default"])
+    assert Trainer.fit_to_budget(t, 100.0, 50, 600) == 120
+    t.step, t.train_s = 40, 30.0  # 0.75 s per step now on average
+    assert Trainer.fit_to_budget(t, 300.0, 50, 600) == 440 and t.recipe.steps == 440
+    assert Trainer.fit_to_budget(t, 5000.0, 50, 600) == 600
+    assert Trainer.fit_to_budget(t, 5000.0, 50, 600) is None and t.recipe.steps == 600
 
 
 def test_train_with_a_time_budget_records_planned_and_run_steps(tmp_path):

@@ -187,7 +187,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     def on_step(step: int, total: int, loss: float) -> None:
         if a.time_budget_s is not None and (step == 10 or (step > 10 and step % BUDGET_CHECK_EVERY == 0)):
             left = a.time_budget_s - (time.perf_counter() - t_start) - tail_s
-            fit = trainer.fit_to_budget(left, MIN_BUDGET_STEPS)
+            fit = trainer.fit_to_budget(left, MIN_BUDGET_STEPS, planned_steps)
             if fit is not None:
                 log(f"train: time budget {a.time_budget_s:.0f} s: {fit} steps instead of {planned_steps} "
                     f"({trainer.train_s / step:.2f} s per step)")

@@ -130,15 +130,18 @@ class Trainer:
         torch.set_rng_state(ck["torch_rng"])
         return True
 
-    def fit_to_budget(self, seconds_left: float, min_steps: int) -> int | None:
-        """Shortens the run so the remaining steps fit in `seconds_left` at the step time so far
-        (never below `min_steps`, never longer than planned); the cosine learning-rate and the
-        PatchGAN's start follow the new length. Returns the new step count, or None if unchanged."""
+    def fit_to_budget(self, seconds_left: float, min_steps: int, max_steps: int | None = None) -> int | None:
+        """Re-fits the step count so the remaining steps fit in `seconds_left` at the mean step time so
+        far: shorter when the machine is slower than planned, longer again (up to `max_steps`, the
+        planned count; default: the current count, i.e. never longer) when it got faster after an
+        earlier cut; never below `min_steps`. The cosine learning-rate and the PatchGAN's start follow
+        the new length. Returns the new step count, or None if unchanged."""
         if self.step == 0:
             return None
         per = self.train_s / self.step
-        fit = max(min_steps, self.step + 1, self.step + int(seconds_left / per))
-        if fit >= self.recipe.steps:
+        cap = self.recipe.steps if max_steps is None else max(max_steps, min_steps)
+        fit = min(cap, max(min_steps, self.step + 1, self.step + int(seconds_left / per)))
+        if fit == self.recipe.steps:
             return None
         self.recipe = replace(self.recipe, steps=fit)
         return fit
