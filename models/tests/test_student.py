@@ -199,6 +199,7 @@ def test_trained_student_manifest_and_onnx_agree(trained):
     assert m["model"]["sha256"] == sha256_file(out / "student.onnx")
     assert m["identity"]["sourceSha256"] == sha256_file(PORTRAIT)
     assert m["training"]["steps"] == 20 and m["model"]["flopsPerFrame"] <= 1.5e9
+    assert m["training"]["recipe"]["head_motion"] == 0.5  # a portrait: the portrait default (PORTRAIT_HEAD_MOTION)
     assert m["model"]["parityMaxAbsDiff"] <= 1
     q = m["model"]["int8"]  # the CPU serving variant, quantised at export
     assert q["sha256"] == sha256_file(out / q["file"]) and q["parity"]["meanAbsDiff"] <= 1.0 and q["parity"]["psnrDb"] >= 40
@@ -246,6 +247,13 @@ def test_time_budget_shortens_the_run_to_fit():
     assert Trainer.fit_to_budget(t, 1000.0, 50) is None and t.recipe.steps == 120  # never lengthened
     assert Trainer.fit_to_budget(t, -5.0, 50) == 50  # over budget: the floor
     assert t.recipe.gan_from == PRESETS["default"].gan_from  # fractions follow the new length
+    # the machine got faster after a cut: back up to the planned count, never above it
+    t = SimpleNamespace(step=20, train_s=20.0, recipe=PRESETS["default"])
+    assert Trainer.fit_to_budget(t, 100.0, 50, 600) == 120
+    t.step, t.train_s = 40, 30.0  # 0.75 s per step now on average
+    assert Trainer.fit_to_budget(t, 300.0, 50, 600) == 440 and t.recipe.steps == 440
+    assert Trainer.fit_to_budget(t, 5000.0, 50, 600) == 600
+    assert Trainer.fit_to_budget(t, 5000.0, 50, 600) is None and t.recipe.steps == 600
 
 
 def test_train_with_a_time_budget_records_planned_and_run_steps(tmp_path):
@@ -356,3 +364,82 @@ def test_quantize_cli_refuses_a_directory_that_is_not_a_student(tmp_path, capsys
     (tmp_path / "manifest.json").write_text('{"foo": 1}')
     assert q.main(["--model", str(tmp_path)]) == 1
     assert "not a student manifest (manifest: schemaVersion)" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_random_head_motion_moves_the_head_rigidly_within_its_ranges():
+    """The augmentation is a similarity in the image plane about the face: expression kept, moves bounded."""
+    from avatar_ml.student.data import HeadMotionRange, random_head_motion
+    from avatar_ml.teacher.topology import FACE_OVAL
+
+    lm, size = _neutral(), (512, 512)
+    px = lambda x: x[:, :2] * np.array(size)  # noqa: E731
+    fh = float(np.linalg.norm(px(lm)[10] - px(lm)[152]))
+    rng, r = np.random.default_rng(3), HeadMotionRange()
+    shifts = []
+    for _ in range(50):
+        out = random_head_motion(lm, lm, size, rng)
+        assert out.shape == lm.shape and out.dtype == np.float32
+        d0 = np.linalg.norm(px(lm)[:, None] - px(lm)[None], axis=-1)
+        d1 = np.linalg.norm(px(out)[:, None] - px(out)[None], axis=-1)
+        s = float(np.median(d1[d0 > 1] / d0[d0 > 1]))
+        assert r.scale[0] - 1e-4 <= s <= r.scale[1] + 1e-4
+        assert np.allclose(d1, s * d0, atol=1e-2 * fh)  # rigid + scale: the expression is untouched
+        assert np.allclose(out[:, 2], lm[:, 2] * s, atol=1e-6)
+        t = (px(out)[FACE_OVAL].mean(0) - px(lm)[FACE_OVAL].mean(0)) / fh
+        assert -r.dx - 1e-3 <= t[0] <= r.dx + 1e-3 and -r.dy_up - 1e-3 <= t[1] <= r.dy_down + 1e-3
+        shifts.append(np.abs(t).max())
+    assert max(shifts) > 0.3  # it does move the head far (the library's motion stays within ~0.3)
+
+
+def test_portraits_get_head_motion_by_default_and_clips_do_not():
+    from avatar_ml.student.trainer import PORTRAIT_HEAD_MOTION, PRESETS, recipe_for
+
+    assert recipe_for("default", "portrait").head_motion == PORTRAIT_HEAD_MOTION > 0
+    assert recipe_for("default", "clip").head_motion == 0.0
+    assert recipe_for("fast", "portrait", head_motion=0.0).head_motion == 0.0
+    r = recipe_for("default", "clip", steps=40, head_motion=0.25)
+    assert r.head_motion == 0.25 and r.steps == 40 and r.batch == PRESETS["default"].batch
+    assert recipe_for("default", "portrait", teacher_frames=480).teacher_frames == 480
+    with pytest.raises(ValueError, match="head_motion"):
+        recipe_for("default", "portrait", head_motion=1.5)
+    with pytest.raises(ValueError, match="teacher_frames"):
+        recipe_for("default", "portrait", teacher_frames=0)
+
+
+def test_teacher_renders_with_head_motion_move_the_driving_head():
+    """head_motion=1: every render's driving landmarks are the library's motion moved by a random head
+    motion; head_motion=0: exactly the renders without it."""
+    from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
+    from avatar_ml.student.data import teacher_renders, track_source
+    from avatar_ml.student.reference import reference_square
+    from avatar_ml.student.source import load_source
+
+    src = load_source(PORTRAIT)
+    neutral = track_source(src, FaceLandmarkExtractor(threads=1), 1).landmarks[0]
+    ref = reference_square(neutral, src.width, src.height)
+    plain, lm0, _ = teacher_renders(src, 0, neutral, ref, 5)
+    again, lm0b, _ = teacher_renders(src, 0, neutral, ref, 5, head_motion=0.0)
+    moved, lm1, _ = teacher_renders(src, 0, neutral, ref, 5, head_motion=1.0)
+    assert np.array_equal(lm0, lm0b) and np.array_equal(plain, again)
+    assert lm1.shape == lm0.shape and moved.shape == plain.shape
+    centre = lambda x: x[:, :, :2].mean(axis=1)  # noqa: E731
+    assert np.all(np.linalg.norm(centre(lm1) - centre(lm0), axis=1) > 1e-3)  # every head moved
+    assert np.abs(moved.astype(int) - plain.astype(int)).mean() > 3  # and the teacher rendered it there
+    with pytest.raises(ValueError, match="head_motion"):
+        teacher_renders(src, 0, neutral, ref, 1, head_motion=-0.1)
+
+
+def test_ssim_loss_matches_the_harness_metric_and_the_pooled_form():
+    """The training SSIM (separable box filter) is scikit-image's SSIM, and the avg_pool2d form it replaced."""
+    import torch.nn.functional as F
+
+    from avatar_ml.eval.metrics import ssim
+    from avatar_ml.student.losses import box_mean, ssim_map
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 40, a.shape), 0, 255).astype(np.uint8)
+    ta, tb = (torch.from_numpy(x).float().permute(2, 0, 1)[None] / 255 for x in (a, b))
+    assert abs(float(ssim_map(ta, tb).mean()) - ssim(a, b)) < 1e-4
+    x = torch.rand(2, 3, 40, 40).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)  # channels-last, like render()
+    assert torch.allclose(box_mean(x, 7), F.avg_pool2d(x, 7, 1), atol=1e-6)

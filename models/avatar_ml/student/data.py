@@ -7,6 +7,10 @@
   landmarks and rendered by the teacher; poses and expressions the source never shows.
 - The **source image**: the reference crop of the neutral frame (frame 0 of a clip, the portrait),
   from which the appearance is encoded (degraded now and then during training, see `degrade`).
+- **Head motion** (`head_motion`, portraits by default): a share of the teacher renders is driven by
+  the retargeted landmarks moved by a random in-plane head motion (`random_head_motion`), so a
+  portrait student also sees the head far from where the source shows it (a portrait has no real
+  frames, and the library's retargeted motion stays within ~0.3 face heights of the neutral pose).
 """
 
 from __future__ import annotations
@@ -94,13 +98,54 @@ def motion_drivers(exclude_sha256: str, library: Path = MOTION_LIBRARY,
     return out
 
 
+@dataclass(frozen=True)
+class HeadMotionRange:
+    """Ranges of `random_head_motion`, in units of the neutral face height (landmarks 10 to 152):
+    translation `dx` (either way), `dy_up` / `dy_down`, scale (head nearer or further), roll in degrees."""
+
+    dx: float = 0.5
+    dy_up: float = 0.3
+    dy_down: float = 0.35
+    scale: tuple[float, float] = (0.9, 1.25)
+    roll_deg: float = 10.0
+
+
+def random_head_motion(lm: np.ndarray, neutral: np.ndarray, size: tuple[int, int], rng: np.random.Generator,
+                       ranges: HeadMotionRange = HeadMotionRange()) -> np.ndarray:
+    """Driving landmarks (478,3), normalised to a `size` = (width, height) frame, moved rigidly in the
+    image plane: rotated by a roll and scaled about their face-oval centre, then translated, each drawn
+    uniformly from `ranges` (face heights of `neutral`, (478,3) normalised like `lm`). z scales with
+    the head. Returns (478,3) float32 normalised like `lm`; the expression is untouched."""
+    from ..teacher.topology import FACE_OVAL
+
+    w, h = size
+    px = np.asarray(lm, np.float64)[:, :2] * np.array([w, h])
+    fh = float(np.linalg.norm((neutral[10, :2] - neutral[152, :2]) * np.array([w, h])))
+    c = px[FACE_OVAL].mean(axis=0)
+    a = np.radians(rng.uniform(-ranges.roll_deg, ranges.roll_deg))
+    s = rng.uniform(*ranges.scale)
+    rot = s * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    t = np.array([rng.uniform(-ranges.dx, ranges.dx), rng.uniform(-ranges.dy_up, ranges.dy_down)]) * fh
+    moved = (px - c) @ rot.T + c + t
+    out = np.array(lm, np.float32, copy=True)
+    out[:, 0] = moved[:, 0] / w
+    out[:, 1] = moved[:, 1] / h
+    out[:, 2] = out[:, 2] * s
+    return out
+
+
 def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, ref: ReferenceSquare,
                     count: int, progress: ProgressFn | None = None, seed: int = 0,
                     exclude_sha256: str | None = None,
-                    exclude_names: tuple[str, ...] = (), matte: str = "grabcut") -> tuple[np.ndarray, np.ndarray, list[str]]:
+                    exclude_names: tuple[str, ...] = (), matte: str = "grabcut",
+                    head_motion: float = 0.0) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """`count` teacher frames (256x256 uint8, reference square) over the retargeted motion library,
     with their driving landmarks (reference coordinates). `neutral_px`: (478,3) in source-frame coordinates.
-    `matte`: the teacher's person matte, "grabcut" (its own) or "selfie" (the learned selfie matte)."""
+    `matte`: the teacher's person matte, "grabcut" (its own) or "selfie" (the learned selfie matte).
+    `head_motion`: the share of frames (0..1, drawn per frame) whose driving landmarks get a random
+    in-plane head motion (`random_head_motion`) on top of the retargeted one."""
+    if not 0.0 <= head_motion <= 1.0:
+        raise ValueError(f"head_motion must be in [0, 1], got {head_motion}")
     from ..landmarks.retarget import retarget
     from ..teacher import TeacherConfig, TeacherRenderer
 
@@ -129,7 +174,12 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
         rt = retarget(track, int(valid[0]), neutral_px, (source.width, source.height))
         ok = np.nonzero(rt.valid & np.all(np.isfinite(rt.landmarks), axis=(1, 2)))[0]
         pick = np.sort(rng.choice(ok, size=min(per, len(ok)), replace=False))
-        lms.append(ref.to_reference(rt.landmarks[pick]))
+        driven = rt.landmarks[pick]
+        if head_motion > 0:
+            size = (source.width, source.height)
+            driven = np.stack([random_head_motion(d, neutral_px, size, rng) if rng.random() < head_motion else d
+                               for d in driven])
+        lms.append(ref.to_reference(driven))
         names.append(name)
     lm = np.concatenate(lms)[:count] if lms else np.zeros((0, 478, 3), np.float32)
     # portraits have no real frames: the identity pose itself is the one real target
@@ -143,7 +193,8 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
 
 def build_training_set(source: Source, extractor, train_frames: int, teacher_count: int,
                        progress: ProgressFn | None = None, track=None,
-                       exclude_motion: tuple[str, ...] = (), matte: str = "grabcut") -> TrainingSet:
+                       exclude_motion: tuple[str, ...] = (), matte: str = "grabcut",
+                       head_motion: float = 0.0) -> TrainingSet:
     """Everything `train` fits on. `train_frames`: how many leading clip frames are training data."""
     if track is None:
         track = track_source(source, extractor, train_frames if source.kind == "clip" else 1, progress)
@@ -158,7 +209,7 @@ def build_training_set(source: Source, extractor, train_frames: int, teacher_cou
     neutral = ref.to_reference(neutral_px)
     source_rgb = ref.crop(source.frames[neutral_frame], OUT_SIZE)
     t_frames, t_lm, names = teacher_renders(source, neutral_frame, neutral_px, ref, teacher_count, progress,
-                                            exclude_names=exclude_motion, matte=matte)
+                                            exclude_names=exclude_motion, matte=matte, head_motion=head_motion)
     if source.kind == "clip":
         r_idx = valid[valid < train_frames]
         r_frames = np.stack([ref.crop(source.frames[i], OUT_SIZE) for i in r_idx])

@@ -1,5 +1,6 @@
 """CLI: `python -m avatar_ml.student.train --source <portrait.jpg|clip.mp4> --out <dir>
-[--resume] [--steps N] [--preset fast|default] [--time-budget-s S] [--train-fraction F] [--threads 1]`.
+[--resume] [--steps N] [--preset fast|default] [--time-budget-s S] [--train-fraction F] [--threads 1]
+[--teacher-matte selfie|grabcut] [--teacher-renders N] [--head-motion P] [--exclude-motion CLIP]`.
 
 Trains one identity's student and leaves in `<dir>`: `student.onnx`, `preview.png`, `gates.json`,
 `gate_report.txt`, `previews/step_*.png` and, last of all and atomically, `manifest.json`.
@@ -18,7 +19,6 @@ import shutil
 import sys
 import time
 import traceback
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the teacher's person matte for the training renders: the learned selfie matte of "
                         "@mediapipe/selfie_segmentation (default: it gave better students on d12 and d14, "
                         "models/README.md) or the teacher's own GrabCut")
+    p.add_argument("--teacher-renders", type=int, default=None, metavar="N",
+                   help="teacher renders of the retargeted motion library in the training set (default: the preset's)")
+    p.add_argument("--head-motion", type=float, default=None, metavar="P",
+                   help="share (0..1) of the teacher renders driven with a random in-plane head motion on top of "
+                        "the retargeted library motion (default: 0.5 for a portrait, 0 for a clip)")
     p.add_argument("--exclude-motion", action="append", default=[], metavar="CLIP",
                    help="leave this motion-library clip (e.g. d10.mp4) out of the teacher renders (repeatable); "
                         "the source's own clip is always left out")
@@ -63,6 +68,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--steps must be >= 1")
     if a.time_budget_s is not None and a.time_budget_s <= 0:
         p.error("--time-budget-s must be > 0")
+    if a.teacher_renders is not None and a.teacher_renders < 1:
+        p.error("--teacher-renders must be >= 1")
+    if a.head_motion is not None and not 0.0 <= a.head_motion <= 1.0:
+        p.error("--head-motion must be in [0, 1]")
     if not 0.05 <= a.train_fraction <= 1.0:
         p.error("--train-fraction must be in [0.05, 1]")
     return a
@@ -110,7 +119,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     from .gates import evaluate_gates, render_student
     from .network import OUT_SIZE
     from .source import check_faces, load_source
-    from .trainer import PRESETS, Trainer
+    from .trainer import Trainer, recipe_for
 
     t_start = time.perf_counter()
     torch.set_num_threads(max(1, a.threads))
@@ -122,9 +131,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     face = check_faces(src, extractor)
     log(f"train: {src.kind} {src.path.name} {src.width}x{src.height}, {len(src.frames)} frames read, face {face.as_dict()}")
     em.progress("prepare", 1, 3)
-    recipe = PRESETS[a.preset]
-    if a.steps is not None:
-        recipe = replace(recipe, steps=int(a.steps), checkpoint_every=min(recipe.checkpoint_every, max(10, a.steps // 5)))
+    recipe = recipe_for(a.preset, src.kind, a.steps, a.head_motion, a.teacher_renders)
     n = len(src.frames)
     train_frames = max(1, int(round(a.train_fraction * n))) if src.kind == "clip" else 1
     key = {"source_sha256": src.sha256, "preset": a.preset, "recipe": recipe.as_dict(),
@@ -159,7 +166,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         track = track_source(src, extractor, n if src.kind == "clip" else 1, prog)
         em.progress("landmarks", 1, 1)
         ts = build_training_set(src, extractor, train_frames, recipe.teacher_frames, prog, track=track,
-                                exclude_motion=tuple(a.exclude_motion), matte=a.teacher_matte)
+                                exclude_motion=tuple(a.exclude_motion), matte=a.teacher_matte,
+                                head_motion=recipe.head_motion)
         track_lm, track_valid = track.landmarks, track.valid
         np.savez(work / "track.tmp.npz", landmarks=track_lm, valid=track_valid)
         os.replace(work / "track.tmp.npz", track_path)
@@ -179,7 +187,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     def on_step(step: int, total: int, loss: float) -> None:
         if a.time_budget_s is not None and (step == 10 or (step > 10 and step % BUDGET_CHECK_EVERY == 0)):
             left = a.time_budget_s - (time.perf_counter() - t_start) - tail_s
-            fit = trainer.fit_to_budget(left, MIN_BUDGET_STEPS)
+            fit = trainer.fit_to_budget(left, MIN_BUDGET_STEPS, planned_steps)
             if fit is not None:
                 log(f"train: time budget {a.time_budget_s:.0f} s: {fit} steps instead of {planned_steps} "
                     f"({trainer.train_s / step:.2f} s per step)")

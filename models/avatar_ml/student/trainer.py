@@ -39,6 +39,7 @@ class Recipe:
     preview_every: int = 250
     eval_frames: int = 40
     seed: int = 0
+    head_motion: float = 0.0  # share of teacher renders given a random head motion (data.random_head_motion)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +52,30 @@ PRESETS: dict[str, Recipe] = {
     # the onboarding default: ~10-15 minutes of one core of the shared (loaded) 2-core machine
     "default": Recipe(),
 }
+
+# portraits have no real frames of the head moving: half their teacher renders get a random head motion
+# (models/README.md, "Portrait-only onboarding"); clips learn the motion from their own frames
+PORTRAIT_HEAD_MOTION = 0.5
+
+
+def recipe_for(preset: str, source_kind: str, steps: int | None = None, head_motion: float | None = None,
+               teacher_frames: int | None = None) -> Recipe:
+    """The recipe of `preset` for a "clip" or "portrait" source: portraits get `PORTRAIT_HEAD_MOTION`
+    unless `head_motion` (0..1) is given; `steps` and `teacher_frames` override the preset's."""
+    r = PRESETS[preset]
+    if teacher_frames is not None:
+        if teacher_frames < 1:
+            raise ValueError(f"teacher_frames must be >= 1, got {teacher_frames}")
+        r = replace(r, teacher_frames=int(teacher_frames))
+    if head_motion is None:
+        head_motion = PORTRAIT_HEAD_MOTION if source_kind == "portrait" else 0.0
+    if not 0.0 <= head_motion <= 1.0:
+        raise ValueError(f"head_motion must be in [0, 1], got {head_motion}")
+    r = replace(r, head_motion=float(head_motion))
+    if steps is not None:
+        r = replace(r, steps=int(steps), checkpoint_every=min(r.checkpoint_every, max(10, steps // 5)))
+    return r
+
 
 StepFn = Callable[[int, int, float, "torch.Tensor | None"], None]  # (step, total, loss, preview_pair)
 
@@ -105,15 +130,18 @@ class Trainer:
         torch.set_rng_state(ck["torch_rng"])
         return True
 
-    def fit_to_budget(self, seconds_left: float, min_steps: int) -> int | None:
-        """Shortens the run so the remaining steps fit in `seconds_left` at the step time so far
-        (never below `min_steps`, never longer than planned); the cosine learning-rate and the
-        PatchGAN's start follow the new length. Returns the new step count, or None if unchanged."""
+    def fit_to_budget(self, seconds_left: float, min_steps: int, max_steps: int | None = None) -> int | None:
+        """Re-fits the step count so the remaining steps fit in `seconds_left` at the mean step time so
+        far: shorter when the machine is slower than planned, longer again (up to `max_steps`, the
+        planned count; default: the current count, i.e. never longer) when it got faster after an
+        earlier cut; never below `min_steps`. The cosine learning-rate and the PatchGAN's start follow
+        the new length. Returns the new step count, or None if unchanged."""
         if self.step == 0:
             return None
         per = self.train_s / self.step
-        fit = max(min_steps, self.step + 1, self.step + int(seconds_left / per))
-        if fit >= self.recipe.steps:
+        cap = self.recipe.steps if max_steps is None else max(max_steps, min_steps)
+        fit = min(cap, max(min_steps, self.step + 1, self.step + int(seconds_left / per)))
+        if fit == self.recipe.steps:
             return None
         self.recipe = replace(self.recipe, steps=fit)
         return fit
