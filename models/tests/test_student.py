@@ -238,6 +238,7 @@ def test_killed_training_resumes_and_a_changed_recipe_is_refused(tmp_path):
 
 
 def test_time_budget_shortens_the_run_to_fit():
+    from dataclasses import replace
     from types import SimpleNamespace
 
     from avatar_ml.student.trainer import PRESETS, Trainer
@@ -254,6 +255,9 @@ def test_time_budget_shortens_the_run_to_fit():
     assert Trainer.fit_to_budget(t, 300.0, 50, 600) == 440 and t.recipe.steps == 440
     assert Trainer.fit_to_budget(t, 5000.0, 50, 600) == 600
     assert Trainer.fit_to_budget(t, 5000.0, 50, 600) is None and t.recipe.steps == 600
+    # a re-fit when the last planned step is done never adds steps (a budget-floored run stays at the floor)
+    t = SimpleNamespace(step=50, train_s=50.0, recipe=replace(PRESETS["default"], steps=50))
+    assert Trainer.fit_to_budget(t, 100.0, 50, 70) is None and t.recipe.steps == 50
 
 
 def test_train_with_a_time_budget_records_planned_and_run_steps(tmp_path):

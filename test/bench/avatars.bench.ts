@@ -168,6 +168,7 @@ async function main(): Promise<void> {
       }
       rows.push(row);
       printRow(row);
+      if (n > 0) printLatencyParts(events);
       for (const s of sources) s.close();
       await Promise.all(sessions.map((s) => server.avatars.stop(s.peer)));
       for (const c of clients) c.close();
@@ -203,6 +204,19 @@ function printRow(r: Row): void {
   console.log(
     `N=${r.n}: on time ${fmt(r.onTimePct)}% (worst ${fmt(r.worstOnTimePct)}%), ${fmt(r.fps)} fps/avatar, motion→RTP p50 ${fmt(r.p50)} p95 ${fmt(r.p95)} ms, ` +
       `inference ${fmt(r.inferenceP50)} ms, encode ${fmt(r.encodeP50)} ms, dropped ${r.dropped}, CPU node ${fmt(r.cpuNode, 0)}% ffmpeg ${fmt(r.cpuFfmpeg, 0)}% worker ${fmt(r.cpuWorker, 0)}%, load ${fmt(r.load)}`,
+  );
+}
+
+/**
+ * Where motion→RTP goes, p50 / p95 of each part: the sample's wait for its tick (played→sent minus
+ * tick→sent), the frame's wait for a free render worker, inference, encode, and tick→sent in all.
+ */
+function printLatencyParts(events: AvatarFrameEvent[]): void {
+  const part = (values: number[]) => `${fmt(quantile(values, 0.5))} / ${fmt(quantile(values, 0.95))}`;
+  const waits = events.flatMap((e) => (e.playedToSentMs === null ? [] : [e.playedToSentMs - e.tickToSentMs]));
+  console.log(
+    `    parts p50 / p95 ms: motion wait for the tick ${part(waits)}, worker queue ${part(events.map((e) => e.queueMs))}, ` +
+      `inference ${part(events.map((e) => e.inferenceMs))}, encode ${part(events.map((e) => e.encodeMs))}, tick→sent ${part(events.map((e) => e.tickToSentMs))}`,
   );
 }
 

@@ -136,7 +136,7 @@ class Trainer:
         planned count; default: the current count, i.e. never longer) when it got faster after an
         earlier cut; never below `min_steps`. The cosine learning-rate and the PatchGAN's start follow
         the new length. Returns the new step count, or None if unchanged."""
-        if self.step == 0:
+        if self.step == 0 or self.step >= self.recipe.steps:  # not started, or the run is complete
             return None
         per = self.train_s / self.step
         cap = self.recipe.steps if max_steps is None else max(max_steps, min_steps)
