@@ -91,8 +91,12 @@ describe('StudentModelRegistry', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(c.workers).toBe(2);
     await registry.release(c);
+    expect(c.workers).toBe(2);
     await registry.release(a);
     expect(a.closed).toBe(false);
+    // one holder left: the idle second worker is retired
+    await expect.poll(() => a.workers).toBe(1);
+    await a.render(Float32Array.from(manifest.identity.neutralLandmarks));
     await registry.release(b);
     expect(a.closed).toBe(true);
     expect(registry.size).toBe(0);

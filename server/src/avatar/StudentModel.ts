@@ -9,7 +9,8 @@
  * concurrent runs on one session cost the same wall time as two sequential ones). So the model
  * starts with one worker (one InferenceSession) and gains another, up to `workersPerModel`, each
  * time one more session shares it (`setDemand`, from StudentModelRegistry); a frame goes to the
- * ready worker with the fewest frames queued. Workers are not removed while the model lives.
+ * ready worker with the fewest frames queued. When fewer sessions share it again, idle workers
+ * beyond the demand are retired (never the last one).
  *
  * A worker that crashes is restarted after `restartDelayMs` (its model reloaded, `restarted`
  * emitted); its queued renders fail with `StudentUnavailableError` and, while no worker is ready,
@@ -124,6 +125,7 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
    */
   setDemand(holders: number): void {
     this.#demand = holders;
+    this.#shrink();
     if (!this.#growing) this.#growing = this.#grow().finally(() => (this.#growing = undefined));
   }
 
@@ -165,12 +167,27 @@ export class StudentModel extends TypedEmitter<StudentModelEvents> {
     return lane;
   }
 
+  /**
+   * Retires the workers beyond the demand (the newest first, never the first one) once they are
+   * loaded and idle; a busy or loading one stays until the next change of demand or load.
+   */
+  #shrink(): void {
+    const wanted = Math.max(1, Math.min(this.#demand, this.#options.workersPerModel));
+    for (let i = this.#lanes.length - 1; i >= wanted; i -= 1) {
+      const lane = this.#lanes[i] as RenderLane;
+      if (!lane.ready || lane.queued > 0) continue;
+      this.#lanes.splice(i, 1);
+      void lane.close();
+    }
+  }
+
   async #grow(): Promise<void> {
     while (!this.#closed && this.#lanes.length < Math.min(this.#demand, this.#options.workersPerModel)) {
       const lane = this.#newLane();
       try {
         await lane.start();
         if (this.#closed) await lane.close();
+        else this.#shrink(); // the demand may have fallen while it loaded
       } catch (error) {
         this.#lanes.splice(this.#lanes.indexOf(lane), 1);
         this.#log.warn({ err: error }, 'extra render worker failed to load; staying with fewer');

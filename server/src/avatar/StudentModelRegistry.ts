@@ -82,7 +82,10 @@ export class StudentModelRegistry {
     const entry = this.#models.get(model.modelPath);
     if (!entry) return;
     entry.holders -= 1;
-    if (entry.holders > 0) return;
+    if (entry.holders > 0) {
+      model.setDemand(entry.holders);
+      return;
+    }
     this.#models.delete(model.modelPath);
     await model.close();
   }
