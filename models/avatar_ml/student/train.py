@@ -180,7 +180,7 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     if a.resume and trainer.load():
         log(f"train: resumed at step {trainer.step}")
     (out / "previews").mkdir(exist_ok=True)
-    tail_s = 15.0  # export + evaluate, roughly
+    tail_s = 35.0  # export (~5 s), the int8 variant (~15 s: calibration, parity, timing), evaluate: roughly
 
     planned_steps = recipe.steps
 
