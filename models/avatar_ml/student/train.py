@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _clean_results(out: Path) -> None:
-    for name in ("manifest.json", "student.onnx", "preview.png", "preview.mp4", "gates.json", "gate_report.txt"):
+    for name in ("manifest.json", "student.onnx", "student.int8.onnx", "preview.png", "preview.mp4", "gates.json", "gate_report.txt"):
         (out / name).unlink(missing_ok=True)
     shutil.rmtree(out / "previews", ignore_errors=True)
 
