@@ -139,10 +139,15 @@ class Trainer:
         if self.step == 0 or self.step >= self.recipe.steps:  # not started, or the run is complete
             return None
         per = self.train_s / self.step
-        cap = self.recipe.steps if max_steps is None else max(max_steps, min_steps)
-        fit = min(cap, max(min_steps, self.step + 1, self.step + int(seconds_left / per)))
-        if fit == self.recipe.steps:
-            return None
+        time_fit = self.step + int(seconds_left / per)
+        if time_fit > self.recipe.steps:  # room for more: lengthen, at most to the planned count
+            fit = min(self.recipe.steps if max_steps is None else max_steps, time_fit)
+            if fit <= self.recipe.steps:
+                return None
+        else:  # shorten, never below the floor nor before the current step
+            fit = max(min_steps, self.step + 1, time_fit)
+            if fit >= self.recipe.steps:
+                return None
         self.recipe = replace(self.recipe, steps=fit)
         return fit
 
