@@ -53,9 +53,9 @@ export const avatarConfigSchema = z.object({
   avSyncAudioExtraMs: z.number().min(-500).max(1000).default(0),
   /**
    * Most avatar sessions this server renders at once (every room together); one more is refused
-   * with UNAVAILABLE. Rendering is CPU-bound: `npm run bench:avatars` sustains 4 at 25 fps on a
-   * 2-core machine with the demo student's int8 variant (2 with the float one), and a fifth makes
-   * every avatar late. Raise it with cores or a GPU.
+   * with UNAVAILABLE. Rendering is CPU-bound: `npm run bench:avatars` sustains 3–4 at 25 fps on a
+   * 2-core machine with the demo student's int8 variant (4 when a core renders it in ~12 ms, 3 at
+   * ~17 ms; 2 with the float one), and a fifth makes every avatar late. Raise it with cores or a GPU.
    */
   maxSessions: z.number().int().min(1).max(1000).default(4),
   /** Turn listener-side lip sync off (voices play at once, ahead of the avatar). */
