@@ -175,7 +175,7 @@ def motion_library_landmarks(manifest: dict, count: int, seed: int = 0) -> np.nd
 
 def quantize_model_dir(model_dir: Path, dry_run: bool = False) -> dict:
     """Quantises `<model_dir>/<model.file>` with motion-library calibration; updates the manifest atomically."""
-    from .export import validate_manifest
+    from .export import validate_manifest, write_manifest
 
     path = model_dir / "manifest.json"
     if not path.is_file():
@@ -190,17 +190,15 @@ def quantize_model_dir(model_dir: Path, dry_run: bool = False) -> dict:
         raise QuantizeError(f"{float_path.name} does not match its manifest's sha256")
     frames = motion_library_landmarks(manifest, CALIBRATION_FRAMES + PARITY_FRAMES)
     calibration, parity_inputs = frames[:CALIBRATION_FRAMES], frames[CALIBRATION_FRAMES:]
-    out = model_dir / INT8_FILE if not dry_run else Path(tempfile.mkdtemp(prefix="student-int8-")) / INT8_FILE
-    block = quantize_student(float_path, out, calibration, parity_inputs)
-    block["calibration"] = "motion library retargeted onto the identity (avatar_ml.student.quantize --model)"
-    if dry_run:
-        out.unlink(missing_ok=True)
-        return {"model": str(model_dir), "dry_run": True, "int8": block}
+    calibrated_on = "motion library retargeted onto the identity (avatar_ml.student.quantize --model)"
+    if dry_run:  # quantised into a temporary folder that goes with its file
+        with tempfile.TemporaryDirectory(prefix="student-int8-") as scratch:
+            block = quantize_student(float_path, Path(scratch) / INT8_FILE, calibration, parity_inputs)
+        return {"model": str(model_dir), "dry_run": True, "int8": {**block, "calibration": calibrated_on}}
+    block = quantize_student(float_path, model_dir / INT8_FILE, calibration, parity_inputs)
+    block["calibration"] = calibrated_on
     manifest["model"]["int8"] = block
-    validate_manifest(manifest)
-    tmp = model_dir / ".manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")
-    os.replace(tmp, model_dir / "manifest.json")
+    write_manifest(model_dir, manifest)
     return {"model": str(model_dir), "dry_run": False, "int8": block}
 
 

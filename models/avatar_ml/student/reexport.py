@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 from ..files import sha256_file
-from .export import export_onnx, now_iso, validate_manifest
+from .export import export_onnx, now_iso, validate_manifest, write_manifest
 from .network import LANDMARKS, StudentNet
-from .quantize import QuantizeError, quantize_model_dir
+from .quantize import QuantizeError, parity, quantize_model_dir
 
 PARITY_INPUTS = 16
 MAX_LEVELS = 1
@@ -86,21 +86,6 @@ def parity_inputs(manifest: dict, n: int = PARITY_INPUTS) -> np.ndarray:
     return neutral + jitter + shift
 
 
-def max_level_difference(a_path: Path, b_path: Path, inputs: np.ndarray) -> int:
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    a = ort.InferenceSession(str(a_path), so, providers=["CPUExecutionProvider"])
-    b = ort.InferenceSession(str(b_path), so, providers=["CPUExecutionProvider"])
-    worst = 0
-    for x in inputs:
-        fa = a.run(None, {"landmarks": x[None]})[0].astype(np.int16)
-        fb = b.run(None, {"landmarks": x[None]})[0].astype(np.int16)
-        worst = max(worst, int(np.abs(fa - fb).max()))
-    return worst
-
-
 def reexport(model_dir: Path, dry_run: bool = False) -> dict:
     net, manifest = rebuild(model_dir)
     old_path = model_dir / manifest["model"]["file"]
@@ -108,7 +93,7 @@ def reexport(model_dir: Path, dry_run: bool = False) -> dict:
     tmp = model_dir / ".student.reexport.onnx"
     try:
         info = export_onnx(net, tmp, inputs)
-        diff = max_level_difference(old_path, tmp, inputs)
+        diff = parity(old_path, tmp, inputs)["maxAbsDiff"]
         if diff > MAX_LEVELS:
             raise ReexportError(f"the re-exported graph differs from {old_path.name} by {diff} levels (> {MAX_LEVELS})")
         result = {"model": str(model_dir), "previous_sha256": manifest["model"]["sha256"], "sha256": info.sha256,
@@ -125,9 +110,7 @@ def reexport(model_dir: Path, dry_run: bool = False) -> dict:
         stale_int8 = model.pop("int8", None)  # quantised from the old file: made again below
         validate_manifest(manifest)
         os.replace(tmp, old_path)
-        m_tmp = model_dir / ".manifest.json.tmp"
-        m_tmp.write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")
-        os.replace(m_tmp, model_dir / "manifest.json")
+        write_manifest(model_dir, manifest)
         assert sha256_file(old_path) == info.sha256
         if stale_int8:
             (model_dir / stale_int8["file"]).unlink(missing_ok=True)
