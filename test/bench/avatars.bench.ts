@@ -20,12 +20,15 @@
  * {"sustained_avatars","fps","p50_ms","p95_ms","cpu_per_avatar_pct"} at the highest sustained N.
  */
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { pino } from 'pino';
 import { z } from 'zod';
+import { studentManifestSchema } from '../../shared/src/student/studentManifest';
+import { chooseStudentFile } from '../../server/src/avatar/studentFile';
 import { parseBenchArgs } from './benchArgs';
 import type { AvatarFrameEvent } from '../../shared/src/avatar/avatarProtocol';
 import { ReplayMotionSource } from '../../server/src/avatar/ReplayMotionSource';
@@ -232,13 +235,11 @@ function printTable(rows: Row[], baselineMs: number): void {
   }
 }
 
-/** p50 ms of the file the server renders at `precision`, run directly (30 runs after 5 warm-ups) on its neutral landmarks. */
+/** p50 ms of the file the server renders at `precision` (studentFile.ts), run directly (30 runs after 5 warm-ups) on its neutral landmarks. */
 async function rawInferenceMs(studentDir: string, threads: number, precision: 'int8' | 'float32'): Promise<{ baselineMs: number; file: string }> {
-  const manifest = JSON.parse(readFileSync(join(studentDir, 'manifest.json'), 'utf8')) as {
-    model: { file: string; int8?: { file: string } };
-    identity: { neutralLandmarks: number[] };
-  };
-  const file = precision === 'int8' && manifest.model.int8 ? manifest.model.int8.file : manifest.model.file;
+  const manifest = studentManifestSchema.parse(JSON.parse(readFileSync(join(studentDir, 'manifest.json'), 'utf8')));
+  const choice = await chooseStudentFile(join(studentDir, manifest.model.file), manifest, { precision, executionProvider: 'cpu' }, pino({ level: 'warn' }));
+  const file = basename(choice.path);
   const session = await ort.InferenceSession.create(join(studentDir, file), {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,

@@ -5,7 +5,6 @@
  * its ONNX file checked against the manifest's sha256, so a corrupted or swapped model is refused
  * with IDENTITY_MODEL_INVALID before anything loads it.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZodError } from 'zod';
@@ -17,6 +16,7 @@ import {
   type IdentitySummary,
   type ResolvedIdentity,
 } from '../identities/IdentityAccess';
+import { sha256File } from '../util/sha256File';
 import type { AvatarConfig } from './avatarConfig';
 
 export class ConfigIdentityAccess implements IdentityAccess {
@@ -52,13 +52,12 @@ export class ConfigIdentityAccess implements IdentityAccess {
       throw new IdentityAccessError('IDENTITY_MODEL_INVALID', `manifest.json of "${identityId}" is invalid: ${manifestProblem(error)}`, { cause: error });
     }
     const modelPath = join(entry.studentDir, manifest.model.file);
-    let bytes: Buffer;
+    let sha256: string;
     try {
-      bytes = await readFile(modelPath);
+      sha256 = await sha256File(modelPath);
     } catch (error) {
       throw new IdentityAccessError('IDENTITY_NOT_PUBLISHED', `model file ${manifest.model.file} of "${identityId}" is missing`, { cause: error });
     }
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== manifest.model.sha256) {
       throw new IdentityAccessError(
         'IDENTITY_MODEL_INVALID',

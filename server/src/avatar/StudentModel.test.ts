@@ -17,6 +17,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A temporary student folder (removed after the test) holding a copy of the demo's float model only. */
+function floatOnlyCopy(): { dir: string; copy: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'student-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const copy = join(dir, 'student.onnx');
+  copyFileSync(testStudent().modelPath, copy);
+  return { dir, copy };
+}
+
 function shifted(landmarks: Float32Array, dx: number): Float32Array {
   return landmarks.map((v, i) => (i % 3 === 0 ? v + dx : v));
 }
@@ -133,11 +142,8 @@ describe('StudentModelRegistry', () => {
   });
 
   it('falls back to the float file when the int8 variant is missing or altered', async () => {
-    const { manifest, modelPath } = testStudent();
-    const dir = mkdtempSync(join(tmpdir(), 'student-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const copy = join(dir, 'student.onnx');
-    copyFileSync(modelPath, copy);
+    const { manifest } = testStudent();
+    const { dir, copy } = floatOnlyCopy();
     const warnings: string[] = [];
     const spy = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
     const choice = { precision: 'int8' as const, executionProvider: 'cpu' as const };
@@ -150,11 +156,8 @@ describe('StudentModelRegistry', () => {
   });
 
   it('renders the float file when the int8 variant passes its sha256 check but does not load', async () => {
-    const { manifest, modelPath } = testStudent();
-    const dir = mkdtempSync(join(tmpdir(), 'student-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const copy = join(dir, 'student.onnx');
-    copyFileSync(modelPath, copy);
+    const { manifest } = testStudent();
+    const { dir, copy } = floatOnlyCopy();
     const garbage = Buffer.from('not an onnx model at all');
     writeFileSync(join(dir, manifest.model.int8!.file), garbage);
     const broken = { ...manifest, model: { ...manifest.model, int8: { ...manifest.model.int8!, sha256: createHash('sha256').update(garbage).digest('hex') } } };

@@ -34,7 +34,7 @@ export class StudentModelRegistry {
   /** modelPath: the identity's verified float model (IdentityAccess); throws StudentLoadError. */
   async acquire(floatModelPath: string, manifest: StudentManifest): Promise<StudentModel> {
     const choice = await chooseStudentFile(floatModelPath, manifest, this.#inference, this.#logger);
-    if (choice.precision === 'float32' || choice.path === floatModelPath) return this.#acquire(choice.path, choice.precision, manifest);
+    if (choice.precision === 'float32') return this.#acquire(choice.path, choice.precision, manifest);
     try {
       return await this.#acquire(choice.path, choice.precision, manifest);
     } catch (error) {

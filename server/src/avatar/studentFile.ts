@@ -5,11 +5,10 @@
  * variant is logged and the (already verified) float file serves, so a bad optional file never
  * stops an avatar.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StudentManifest } from '@shared/student/studentManifest';
 import type { Logger } from '../logger';
+import { sha256File } from '../util/sha256File';
 import type { ExecutionProvider, StudentPrecision } from './avatarConfig';
 
 export interface StudentFile {
@@ -34,7 +33,7 @@ export async function chooseStudentFile(
   }
   const path = join(dirname(floatPath), variant.file);
   try {
-    const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+    const sha256 = await sha256File(path);
     if (sha256 !== variant.sha256) throw new Error(`sha256 ${sha256.slice(0, 12)}…, manifest says ${variant.sha256.slice(0, 12)}…`);
   } catch (error) {
     logger.warn({ path, reason: error instanceof Error ? error.message : String(error) }, 'int8 student variant unusable: rendering with the float model');

@@ -8,8 +8,8 @@
  * job owns); deleting a version or an identity deletes its files; every change an operator makes
  * is in the audit log.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   AuditEntry,
@@ -587,9 +587,4 @@ export function readStudentDir(dir: string): StudentManifest {
   return manifest;
 }
 
-/** sha256 of a file, hex, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+export { sha256File } from '../util/sha256File';
