@@ -8,8 +8,8 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signallingResponseSchema, type SignallingErrorCode } from '@shared/signalling';
 import type { AvatarServer } from '../../server/src/AvatarServer';
-import type { RoomDataMessage } from '../../server/src/rooms/Room';
-import type { ServerProducer } from '../../server/src/rooms/ServerProducer';
+import type { Room, RoomDataMessage } from '../../server/src/rooms/Room';
+import type { ServerProducer, ServerProducerOptions } from '../../server/src/rooms/ServerProducer';
 import { BrowserPeer, showsAvatarOf, type TileView } from '../support/BrowserPeer';
 import { launchChromium } from '../support/chromium';
 import { clipToY4m, speechWav } from '../support/fakeMedia';
@@ -44,6 +44,39 @@ describe('a two-party call in real Chromium', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
+  /** `viewer` decodes more of `other`'s video frames and audio samples over a few seconds. */
+  const expectMediaFrom = async (viewer: BrowserPeer, other: BrowserPeer, when: string): Promise<void> => {
+    const [video1, video2] = await viewer.expectRising(
+      (s) => s.kind === 'video' && s.displayName === other.displayName,
+      (s) => s.framesDecoded,
+      { what: `${other.displayName}'s framesDecoded${when}` },
+    );
+    const [audio1, audio2] = await viewer.expectRising(
+      (s) => s.kind === 'audio' && s.displayName === other.displayName,
+      (s) => s.totalSamplesReceived,
+      { what: `${other.displayName}'s totalSamplesReceived${when}` },
+    );
+    expect(video2).toBeGreaterThan(video1);
+    expect(audio2).toBeGreaterThan(audio1);
+  };
+
+  /** A server-made VP8 track (ffmpeg's test pattern as RTP into a server producer), closed after the test. */
+  const publishServerVp8 = async (
+    room: Room,
+    options: { displayName: string; ssrc: number; synthetic?: ServerProducerOptions['synthetic'] },
+  ): Promise<{ producer: ServerProducer; ffmpeg: FfmpegRtpSender }> => {
+    const producer = await room.addServerProducer({
+      ...options,
+      kind: 'video',
+      source: 'avatar',
+      codec: { mimeType: 'video/VP8', payloadType: 101, clockRate: 90_000 },
+    });
+    cleanups.push(() => producer.close());
+    const ffmpeg = FfmpegRtpSender.start({ port: producer.rtpPort, ssrc: options.ssrc, payloadType: 101 });
+    cleanups.push(() => ffmpeg.close());
+    return { producer, ffmpeg };
+  };
+
   afterAll(async () => {
     await alice?.close();
     await bob?.close();
@@ -56,18 +89,7 @@ describe('a two-party call in real Chromium', () => {
       [alice, bob],
       [bob, alice],
     ] as const) {
-      const [video1, video2] = await viewer.expectRising(
-        (s) => s.kind === 'video' && s.displayName === other.displayName,
-        (s) => s.framesDecoded,
-        { what: `${other.displayName}'s framesDecoded` },
-      );
-      const [audio1, audio2] = await viewer.expectRising(
-        (s) => s.kind === 'audio' && s.displayName === other.displayName,
-        (s) => s.totalSamplesReceived,
-        { what: `${other.displayName}'s totalSamplesReceived` },
-      );
-      expect(video2).toBeGreaterThan(video1);
-      expect(audio2).toBeGreaterThan(audio1);
+      await expectMediaFrom(viewer, other, '');
       expect(await viewer.remoteTileNames()).toEqual([other.displayName]);
       await viewer.page.waitForSelector(`.tile[data-peer-id="${await other.peerId()}"][data-state="live"]`);
     }
@@ -161,17 +183,7 @@ describe('a two-party call in real Chromium', () => {
   it('lets the browsers consume a video track the server itself makes', async () => {
     const room = server.rooms.get(roomId);
     if (!room) throw new Error('room is gone');
-    const ssrc = 0x1234_5678;
-    const serverProducer: ServerProducer = await room.addServerProducer({
-      displayName: 'Server camera',
-      kind: 'video',
-      source: 'avatar',
-      codec: { mimeType: 'video/VP8', payloadType: 101, clockRate: 90_000 },
-      ssrc,
-    });
-    cleanups.push(() => serverProducer.close());
-    const ffmpeg = FfmpegRtpSender.start({ port: serverProducer.rtpPort, ssrc, payloadType: 101 });
-    cleanups.push(() => ffmpeg.close());
+    const { producer: serverProducer, ffmpeg } = await publishServerVp8(room, { displayName: 'Server camera', ssrc: 0x1234_5678 });
 
     for (const viewer of [alice, bob]) {
       const [first, second] = await viewer.expectRising(
@@ -202,19 +214,12 @@ describe('a two-party call in real Chromium', () => {
     if (!room) throw new Error('room is gone');
     const aliceId = (await alice.peerId()) as string;
     const bobId = (await bob.peerId()) as string;
-    const ssrc = 0x2345_6789;
     // What an avatar session publishes (AvatarSession.create): a server peer's VP8 track marked synthetic, driven by Alice.
-    const avatar: ServerProducer = await room.addServerProducer({
+    const { producer: avatar, ffmpeg } = await publishServerVp8(room, {
       displayName: 'Alice (AI avatar)',
-      kind: 'video',
-      source: 'avatar',
-      codec: { mimeType: 'video/VP8', payloadType: 101, clockRate: 90_000 },
-      ssrc,
+      ssrc: 0x2345_6789,
       synthetic: { kind: 'ai-avatar', drivenByPeerId: aliceId, identityId: 'test' },
     });
-    cleanups.push(() => avatar.close());
-    const ffmpeg = FfmpegRtpSender.start({ port: avatar.rtpPort, ssrc, payloadType: 101 });
-    cleanups.push(() => ffmpeg.close());
     const remoteSource = (view: TileView['camera']) => (view && view !== 'local' ? view.source : view);
 
     // Bob: Alice's one tile shows her avatar instead of her camera, her voice still plays from it,
@@ -332,22 +337,8 @@ describe('a two-party call in real Chromium', () => {
     expect(room.closed).toBe(false);
     expect(room.peers.has((await alice.peerId()) ?? '')).toBe(true);
     expect(room.peers.has((await bob.peerId()) ?? '')).toBe(true);
-    for (const [viewer, other] of [
-      [alice, bob],
-      [bob, alice],
-    ] as const) {
-      const [before, after] = await viewer.expectRising(
-        (s) => s.kind === 'video' && s.displayName === other.displayName,
-        (s) => s.framesDecoded,
-        { what: `${other.displayName}'s framesDecoded after the flood` },
-      );
-      expect(after).toBeGreaterThan(before);
-      await viewer.expectRising(
-        (s) => s.kind === 'audio' && s.displayName === other.displayName,
-        (s) => s.totalSamplesReceived,
-        { what: `${other.displayName}'s audio after the flood` },
-      );
-    }
+    await expectMediaFrom(alice, bob, ' after the flood');
+    await expectMediaFrom(bob, alice, ' after the flood');
     expect(alice.problems.filter((p) => !p.includes('404'))).toEqual([]);
   });
 });
