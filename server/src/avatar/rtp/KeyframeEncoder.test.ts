@@ -40,4 +40,24 @@ describe('KeyframeEncoder', () => {
     await new Promise((r) => setTimeout(r, 300));
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
   });
+
+  it('replaces a standby ffmpeg that ended while it waited, so the next key frame request is still answered at once', async () => {
+    encoder = new KeyframeEncoder(settings, logger);
+    await encoder.encode(frame(0));
+    const standbyPid = encoder.pids[1]!;
+    process.kill(standbyPid, 'SIGKILL');
+    await expect.poll(() => encoder!.pids.includes(standbyPid) && isRunning(standbyPid), { timeout: 3000 }).toBe(false);
+    expect((await encoder.encode(frame(1))).keyframe).toBe(false);
+    encoder.requestKeyframe('pli');
+    expect((await encoder.encode(frame(2))).keyframe).toBe(true);
+  });
 });
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
