@@ -223,6 +223,17 @@ describe('AvatarService', () => {
     expect(server.avatars.sessions).toHaveLength(0);
   });
 
+  it('refuses the starts beyond avatar.maxSessions even when they all arrive at once', async () => {
+    const peers = await Promise.all(['A', 'B', 'C', 'D'].map((name) => joined('capacity-race', name)));
+    const results = await Promise.allSettled(peers.map(({ room, peer }) => server.avatars.start(room, peer, 'demo', replay())));
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(refused).toHaveLength(1);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(/at most 3 avatars/);
+    expect(server.avatars.sessions).toHaveLength(3);
+    for (const { peer } of peers) await server.avatars.stop(peer);
+    expect(server.avatars.sessions).toHaveLength(0);
+  });
+
   it('lists only the identities granted in the room', async () => {
     const { client } = await joined('grants', 'Alice');
     const { identities } = await client.request('listIdentities', {});

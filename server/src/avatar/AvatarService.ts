@@ -55,6 +55,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
   readonly #queues = new Map<Peer, Promise<void>>();
   /** Per peer: the number of its latest start/stop request (an older start is superseded). */
   readonly #tickets = new WeakMap<Peer, number>();
+  /** Peers whose start has passed the capacity check and is still building its session. */
+  readonly #starting = new Set<Peer>();
   readonly #timer: NodeJS.Timeout;
   #closed = false;
 
@@ -195,9 +197,13 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       // Granted, its motion source built (e.g. the microphone is there) and its model loaded: only
       // now replace the current avatar, so a refused switch (an unloadable model included) leaves
       // it running.
+      // Counted with the other peers' starts still in progress, which have passed this check
+      // but are not in #sessions yet: concurrent starts cannot exceed the limit together.
       const limit = config.maxSessions;
-      const others = [...this.#sessions.keys()].filter((p) => p !== peer).length;
-      if (others >= limit) throw new AvatarCapacityError(limit);
+      const others = new Set([...this.#sessions.keys(), ...this.#starting]);
+      others.delete(peer);
+      if (others.size >= limit) throw new AvatarCapacityError(limit);
+      this.#starting.add(peer);
       model = await this.models.acquire(identity.modelPath, identity.manifest);
       checkStillWanted();
       // The driver's neutral face does not depend on the identity: a switch keeps the calibration.
@@ -238,6 +244,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       else log.info({ code: refusal.code }, `avatar refused: ${refusal.message}`);
       if (!peer.closed) peer.notify({ type: 'avatarState', data: { state: 'error', identityId, message: refusal.message } });
       throw refusal;
+    } finally {
+      this.#starting.delete(peer);
     }
   }
 
