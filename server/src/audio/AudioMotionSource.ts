@@ -163,8 +163,7 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
 
   /** Blinks the listening motion has begun so far (MotionSource.blinks). */
   get blinks(): number {
-    const now = performance.now();
-    return this.#motion.blinkLog.filter((start) => start <= now).length;
+    return this.#motion.blinksStarted(performance.now());
   }
 
   /** The stats panel's voice → mouth figures (MotionSource.audioToLip). */
