@@ -293,7 +293,12 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     this.#rtp.close();
     this.serverProducer.close();
     this.#setState('stopped');
-    await this.#options.models.release(this.#model);
+    try {
+      await this.#options.models.release(this.#model);
+    } catch (error) {
+      // Still a closed session: its owner must hear `close` (metrics, source, peer listeners).
+      this.#log.error({ err: error }, 'releasing the student model failed');
+    }
     this.#log.info({ stats: this.stats() }, 'avatar session closed');
     this.safeEmit('close');
     this.removeAllListeners();
@@ -486,6 +491,10 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       return;
     }
     const encoded = this.#encoder.encode(rgb);
+    // The send chain below may still be waiting for an older frame (held by an encoder being
+    // retired) when this one fails; without a handler now, Node would count the rejection as
+    // unhandled (and by default end the process). The chain still reads it, in order.
+    encoded.catch(() => undefined);
     this.#lastSubmittedTs = rtpTimestamp;
     this.#lastMouth = mouth;
     // Send in submission order even if encoders switch underneath.
