@@ -46,7 +46,7 @@ export class ListeningMotion {
   constructor(seed = 1, startMs = 0) {
     this.#rand = seededRandom(seed);
     const axis = (amp: number) => [0.04, 0.11, 0.27].map((f, i) => ({
-      amp: (amp * [0.6, 0.3, 0.1][i]!) / 1,
+      amp: amp * [0.6, 0.3, 0.1][i]!,
       freq: f * (0.8 + 0.4 * this.#rand()),
       phase: 2 * Math.PI * this.#rand(),
     }));
