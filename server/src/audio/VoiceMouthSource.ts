@@ -21,7 +21,8 @@ export class VoiceMouthSource implements MotionSource {
     this.#camera = camera;
     this.#voice = voice;
     this.mouth = { apply: (landmarks) => voice.composer.mouthOnto(landmarks, voice.mouthDelta()) };
-    // Either ending ends this source (the session then idles and its driver is told).
+    // Either ending ends this source: the session then shows idle motion until the driver stops
+    // or restarts it (nothing tells the driver; the page's mic is only closed on leave).
     voice.once('close', () => this.close());
   }
 
