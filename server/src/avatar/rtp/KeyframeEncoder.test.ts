@@ -28,6 +28,14 @@ describe('KeyframeEncoder', () => {
     expect((await encoder.encode(frame(7))).keyframe).toBe(false);
   });
 
+  it('answers a key frame request before the first frame with that first frame, starting no third ffmpeg', async () => {
+    encoder = new KeyframeEncoder(settings, logger);
+    encoder.requestKeyframe('start');
+    expect((await encoder.encode(frame(0))).keyframe).toBe(true);
+    expect(encoder.switches).toBe(0);
+    expect(encoder.spawned).toBe(2);
+  });
+
   it('changes bitrate through the standby and closes every ffmpeg it started', async () => {
     encoder = new KeyframeEncoder(settings, logger, { minBitrateSwitchMs: 0 });
     await encoder.encode(frame(0));

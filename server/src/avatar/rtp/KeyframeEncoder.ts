@@ -82,6 +82,10 @@ export class KeyframeEncoder extends TypedEmitter<KeyframeEncoderEvents> {
   encode(rgb: Uint8Array, nowMs = performance.now()): Promise<EncodedFrame> {
     if (this.#closed) return Promise.reject(new Error('KeyframeEncoder closed'));
     this.#replaceDeadStandby(nowMs);
+    // An encoder's first frame is a key frame: an active one that has had none yet (a session's
+    // 'start' request) answers the request itself, at the wanted rate, without a switch.
+    const fresh = this.#active.alive && this.#active.framesIn === 0 && this.#active.settings.bitrateKbps === this.#settings.bitrateKbps;
+    if (fresh) this.#wanted = undefined;
     if (!this.#active.alive) this.#wanted ??= 'encoder_died';
     if (this.#wanted && this.#standby?.alive) this.#switch(this.#wanted);
     else if (!this.#active.alive) {
