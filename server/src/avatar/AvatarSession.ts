@@ -249,8 +249,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     return {
       identityId: this.identity.identityId,
       state: this.#state,
-      // RateWindow counts "bytes": one per frame, so kbit/s × 125 = frames/s
-      fps: this.#frameRate.kbps(nowMs) * 125,
+      fps: this.#frameRate.perSecond(nowMs),
       framesRendered: this.#framesRendered,
       framesSent: this.#framesSent,
       framesDropped: Object.fromEntries(this.#dropped),
