@@ -108,9 +108,13 @@ parentPort.on('message', async (message) => {
       process.exit(70);
       return;
     case 'dispose':
-      await session?.release?.();
-      session = undefined;
-      process.exit(0);
+      try {
+        await session?.release?.();
+      } finally {
+        // exit even if the release failed: the thread holds nothing else
+        session = undefined;
+        process.exit(0);
+      }
       return;
     default:
       return;
