@@ -35,7 +35,7 @@ export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFA
       referenceLandmarks: Float32Array.from(identity.manifest.identity.neutralLandmarks),
       imageWidth: width,
       imageHeight: height,
-    }, model(modelDir));
+    }, model(modelDir), { logger: peer.log.child({ component: 'AudioMotionSource', identityId: identity.identityId }) });
     return audio.source;
   };
 }
