@@ -257,6 +257,15 @@ describe('AvatarService', () => {
     expect(models.size).toBe(0);
   });
 
+  it('closes a motion source it was given but did not use (the same identity is already running)', async () => {
+    const { room, peer } = await joined('unused-source', 'Alice');
+    const first = await server.avatars.start(room, peer, 'demo', replay());
+    const unused = replay();
+    expect(await server.avatars.start(room, peer, 'demo', unused)).toBe(first);
+    expect(unused.closed).toBe(true);
+    await server.avatars.stop(peer);
+  });
+
   it('lists only the identities granted in the room', async () => {
     const { client } = await joined('grants', 'Alice');
     const { identities } = await client.request('listIdentities', {});

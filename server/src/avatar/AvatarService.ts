@@ -102,10 +102,16 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
    * a start still waiting when a later request arrives is cancelled, and one in progress frees
    * everything it built (server producer, ffmpeg, model reference) as soon as its current step
    * ends. So a peer has at most one session and one server producer at any time.
+   *
+   * A MotionSource given here belongs to the service from then on: it is closed with the session,
+   * or at once when the start is refused, cancelled, or finds the same avatar already running.
    */
   async start(room: Room, peer: Peer, identityId: string, source?: MotionSource | MotionSourceFactory,
     options: { kind?: string } = {}): Promise<AvatarSession> {
-    if (this.#closed) throw avatarStartError(new Error('avatar service closed'), identityId);
+    if (this.#closed) {
+      if (typeof source === 'object') source.close();
+      throw avatarStartError(new Error('avatar service closed'), identityId);
+    }
     const ticket = this.#nextTicket(peer);
     return this.#enqueue(peer, () => this.#start(room, peer, identityId, ticket, source, options.kind));
   }
@@ -176,8 +182,10 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       throw new AvatarStartCancelledError(identityId);
     }
     const existing = this.#sessions.get(peer);
-    // The same identity driven by the same signals: nothing to change.
+    // The same identity driven by the same signals: nothing to change (a source given for it is
+    // not used, and this service owns what it is given: it closes it).
     if (existing?.identity.identityId === identityId && !existing.closed && (kind === undefined || this.#sources.get(existing)?.kind === kind)) {
+      if (typeof givenSource !== 'function' && givenSource !== this.#sources.get(existing)) givenSource?.close();
       return existing;
     }
     peer.notify({ type: 'avatarState', data: { state: 'starting', identityId } });
