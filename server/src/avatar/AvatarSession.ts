@@ -304,6 +304,9 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   }
 
   async #followBandwidth(probe: (producerId: string) => Promise<number | undefined>): Promise<void> {
+    // One probe at a time: getStats on many consumers' transports can outlast the 2 s period.
+    if (this.#probing) return;
+    this.#probing = true;
     try {
       const bps = await probe(this.producerId);
       if (bps === undefined || this.#closed) return;
@@ -314,8 +317,12 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       this.#encoder.setBitrate(kbps);
     } catch (error) {
       this.#log.debug({ err: error }, 'bandwidth probe failed');
+    } finally {
+      this.#probing = false;
     }
   }
+
+  #probing = false;
 
   /**
    * The next encoded frame becomes a key frame. For a viewer's PLI/FIR it does not wait for the
