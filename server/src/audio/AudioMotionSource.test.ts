@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TypedEmitter } from '../util/TypedEmitter';
 import { AudioMotionSource, type AudioMotionSample } from './AudioMotionSource';
@@ -149,5 +150,16 @@ describe('AudioMotionSource', () => {
     source = await AudioMotionSource.create(feed, reference, 512, 512, files);
     feed.emit('close');
     expect(source.closed).toBe(true);
+  });
+
+  it('logs a chunk it cannot process (with the running count), not only counts it', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const feed = new FakeFeed();
+    source = await AudioMotionSource.create(feed, reference, 512, 512, files, { fps: 25, logger });
+    feed.emit('pcm', { samples: undefined, startSample: 0, arrivalMs: performance.now(), kind: 'decoded' } as unknown as PcmChunk);
+    await expect.poll(() => source!.stats.errors).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ errors: 1, msg: expect.stringMatching(/voice → mouth failed/) });
   });
 });

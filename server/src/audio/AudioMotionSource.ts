@@ -22,6 +22,7 @@ import { SileroVad, SpeechGate, VAD_FRAME } from './SileroVad';
 import { StreamingAudioToMouth, type AudioToMouthModelFiles, type MouthFrame } from './StreamingAudioToMouth';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type { MotionSource, MotionSourceSample } from '../avatar/MotionSource';
+import type { Logger } from '../logger';
 
 /** A MotionSourceSample in the identity's image (audio-driven motion is made on the server). */
 export type AudioMotionSample = MotionSourceSample & { readonly space: 'identity' };
@@ -41,7 +42,12 @@ export type AudioMotionOptions = {
   gateReleaseMs?: number;
   /** Drive the mouth from audio (default true); false = eyes/head only (mouth from another source). */
   mouthFromAudio?: boolean;
+  /** Where a failing chunk (VAD or model error) is reported; without one it is only counted (`stats.errors`). */
+  logger?: Logger;
 };
+
+/** At most one error log line per this long (the count goes with it). */
+const ERROR_LOG_INTERVAL_MS = 5000;
 
 export type AudioMotionStats = {
   samples: number;
@@ -70,7 +76,9 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
   readonly #feed: PcmFeed;
   readonly #timer: NodeJS.Timeout;
   readonly #closedDelta: Float32Array;
-  readonly #options: Required<AudioMotionOptions>;
+  readonly #options: Required<Omit<AudioMotionOptions, 'logger'>>;
+  readonly #log: Logger | undefined;
+  #lastErrorLogMs = Number.NEGATIVE_INFINITY;
   #queue: Promise<void> = Promise.resolve();
   #arrivals: Arrival[] = [];
   #mouth: { frame: MouthFrame; captureMs: number; readyMs: number } | undefined;
@@ -86,8 +94,12 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
   #lastPose: IdlePose | undefined;
   readonly #stats = { samples: 0, mouthFrames: 0, errors: 0 };
   readonly #onPcm = (chunk: PcmChunk): void => {
-    this.#queue = this.#queue.then(() => this.#process(chunk)).catch(() => {
+    this.#queue = this.#queue.then(() => this.#process(chunk)).catch((error: unknown) => {
       this.#stats.errors += 1;
+      const now = performance.now();
+      if (now - this.#lastErrorLogMs < ERROR_LOG_INTERVAL_MS) return;
+      this.#lastErrorLogMs = now;
+      this.#log?.warn({ err: error, errors: this.#stats.errors }, 'voice → mouth failed on an audio chunk; the mouth rests until it works again');
     });
   };
   readonly #onFeedClose = (): void => this.close();
@@ -101,7 +113,9 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
     this.#envelope = envelope;
     this.#vad = vad;
     this.#closedDelta = closedDelta;
-    this.#options = { fps: 25, seed: 1, gateAttackMs: 30, gateReleaseMs: 120, mouthFromAudio: true, ...options };
+    const { logger, ...rest } = options;
+    this.#log = logger;
+    this.#options = { fps: 25, seed: 1, gateAttackMs: 30, gateReleaseMs: 120, mouthFromAudio: true, ...rest };
     this.#motion = new ListeningMotion(this.#options.seed, performance.now());
     feed.on('pcm', this.#onPcm);
     feed.on('close', this.#onFeedClose);
@@ -163,8 +177,7 @@ export class AudioMotionSource extends TypedEmitter<AudioMotionEvents> implement
 
   /** Blinks the listening motion has begun so far (MotionSource.blinks). */
   get blinks(): number {
-    const now = performance.now();
-    return this.#motion.blinkLog.filter((start) => start <= now).length;
+    return this.#motion.blinksStarted(performance.now());
   }
 
   /** The stats panel's voice → mouth figures (MotionSource.audioToLip). */

@@ -2,7 +2,8 @@
  * The server's ear on one participant: consumes their Opus audio producer through a
  * DirectTransport on the room's router (RTP handed to Node as Buffers, no sockets), and turns it
  * into 16 kHz PCM with RTP timing (RtpAudioReceiver). Pause/resume of the producer (mute) just
- * stops the packets; the receiver treats the stretch as silence when they come back.
+ * stops the packets; when they come back the receiver plays the first second of the stretch as
+ * silence and jumps its clock over the rest.
  */
 import type { types as ms } from 'mediasoup';
 import { performance } from 'node:perf_hooks';

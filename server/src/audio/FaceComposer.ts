@@ -25,7 +25,6 @@ const LID_FOLDS: [number, number][] = [
   [467, 386], [260, 386], [259, 386], [257, 386], [258, 386], [286, 386], [414, 386],
 ];
 const IRIS = [468, 469, 470, 471, 472, 473, 474, 475, 476, 477];
-const EYE_CORNERS = [33, 133, 362, 263];
 
 export class FaceComposer {
   readonly imageWidth: number;
@@ -84,7 +83,6 @@ export class FaceComposer {
     ];
     this.#eyeWidth = (Math.hypot(px[3 * 133]! - px[3 * 33]!, px[3 * 133 + 1]! - px[3 * 33 + 1]!)
       + Math.hypot(px[3 * 263]! - px[3 * 362]!, px[3 * 263 + 1]! - px[3 * 362 + 1]!)) / 2;
-    void EYE_CORNERS;
   }
 
   /**

@@ -12,7 +12,7 @@ describe('ListeningMotion', () => {
   it('blinks 15-20 times a minute with natural durations, over several seeds', () => {
     for (const seed of [1, 2, 3, 4]) {
       const { m, poses } = simulate(seed, 10, () => 0);
-      const perMin = m.blinkLog.length / 10;
+      const perMin = m.blinksStarted(10 * 60_000) / 10;
       expect(perMin).toBeGreaterThanOrEqual(15);
       expect(perMin).toBeLessThanOrEqual(20);
       // durations of closed-ish stretches (blink > 0.05), ms
@@ -30,6 +30,20 @@ describe('ListeningMotion', () => {
       expect(mean).toBeLessThan(420);
       expect(Math.max(...poses.map((p) => p.blink))).toBeCloseTo(1, 5);
     }
+  });
+
+  it('counts the blinks begun by a time: each onset of the eyelids closing, none still to come', () => {
+    const m = new ListeningMotion(3, 0);
+    let onsets = 0;
+    let previous = 0;
+    for (let t = 0; t < 120_000; t += 10) {
+      const { blink } = m.sample(t, 0, false);
+      if (blink > 0 && previous === 0) onsets += 1;
+      previous = blink;
+      if (t % 10_000 === 0) expect(Math.abs(m.blinksStarted(t) - onsets)).toBeLessThanOrEqual(1);
+    }
+    expect(onsets).toBeGreaterThan(20);
+    expect(Math.abs(m.blinksStarted(119_990) - onsets)).toBeLessThanOrEqual(1);
   });
 
   it('sways slowly within a few degrees and moves the gaze in saccades', () => {

@@ -40,13 +40,13 @@ export class ListeningMotion {
   #energyFast = 0;
   #nod = 0;
   #speakingMix = 0;
-  /** Blink start times (ms), for statistics. */
-  readonly blinkLog: number[] = [];
+  /** Blinks scheduled so far (begun, or the second of a double blink about to begin). */
+  #blinksScheduled = 0;
 
   constructor(seed = 1, startMs = 0) {
     this.#rand = seededRandom(seed);
     const axis = (amp: number) => [0.04, 0.11, 0.27].map((f, i) => ({
-      amp: (amp * [0.6, 0.3, 0.1][i]!) / 1,
+      amp: amp * [0.6, 0.3, 0.1][i]!,
       freq: f * (0.8 + 0.4 * this.#rand()),
       phase: 2 * Math.PI * this.#rand(),
     }));
@@ -90,6 +90,14 @@ export class ListeningMotion {
       roll: swing(2) };
   }
 
+  /**
+   * Blinks begun by `tMs` (at most the time of the last `sample`). A count, not a log: a voice
+   * avatar runs for hours, and its stats are read every second.
+   */
+  blinksStarted(tMs: number): number {
+    return this.#blinksScheduled - this.#blinks.filter((b) => b.start > tMs).length;
+  }
+
   #scheduleBlinks(tMs: number): void {
     while (tMs >= this.#nextBlinkAt) {
       const start = this.#nextBlinkAt;
@@ -97,12 +105,12 @@ export class ListeningMotion {
         open: 140 + 80 * this.#rand() });
       const b = make(start);
       this.#blinks.push(b);
-      this.blinkLog.push(start);
+      this.#blinksScheduled += 1;
       let end = start + b.close + b.hold + b.open;
       if (this.#rand() < 0.1) {
         const second = make(end + 60);
         this.#blinks.push(second);
-        this.blinkLog.push(second.start);
+        this.#blinksScheduled += 1;
         end = second.start + second.close + second.hold + second.open;
       }
       this.#nextBlinkAt = end + 1200 - 2300 * Math.log(1 - this.#rand() * 0.999);

@@ -26,14 +26,10 @@ export class OpusPcmDecoder {
    */
   conceal(samples48k: number): Float32Array {
     const out = new Float32Array(samples48k);
-    let filled = 0;
     if (samples48k > 0) {
       const plc = int16ToFloat(this.#live().decode(Buffer.alloc(0)));
-      const n = Math.min(samples48k, plc.length, PLC_CHUNK);
-      out.set(plc.subarray(0, n));
-      filled = n;
+      out.set(plc.subarray(0, Math.min(samples48k, plc.length, PLC_CHUNK)));
     }
-    void filled;
     return this.#decimator.process(out);
   }
 

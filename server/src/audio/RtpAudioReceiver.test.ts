@@ -111,6 +111,36 @@ describe('RtpAudioReceiver with real Opus RTP from ffmpeg', () => {
     expect(pcm.length).toBe(20 * 320 + 16000);
   });
 
+  it('fills at most a second of a long mute and jumps the stream clock over the rest', () => {
+    // a producer paused for 10 minutes: sequence numbers continue, the timestamp jumps
+    const muted = packets.slice(0, 20).map((p, i) => {
+      const q = Buffer.from(p);
+      if (i >= 10) q.writeUInt32BE((q.readUInt32BE(4) + 600 * 48000) >>> 0, 4);
+      return q;
+    });
+    const rx = new RtpAudioReceiver();
+    const chunks: PcmChunk[] = [];
+    rx.on('pcm', (c) => chunks.push(c));
+    muted.forEach((p, i) => rx.push(p, i * 20));
+    rx.close();
+    const emitted = chunks.reduce((n, c) => n + c.samples.length, 0);
+    expect(emitted).toBe(20 * 320 + 16000);
+    expect(rx.stats.dtxMs).toBeCloseTo(600_000, 5);
+    const after = chunks.find((c) => c.kind === 'decoded' && c.startSample > 10 * 320)!;
+    expect(after.startSample).toBe(10 * 320 + 600 * 16000);
+  });
+
+  it('keeps the stream clock going forward when a sender restarts its timestamps', () => {
+    const restarted = packets.slice(0, 20).map((p, i) => {
+      const q = Buffer.from(p);
+      if (i >= 10) q.writeUInt32BE((q.readUInt32BE(4) - 10 * 48000) >>> 0, 4); // 10 s back
+      return q;
+    });
+    const { chunks } = run(restarted);
+    for (let i = 1; i < chunks.length; i += 1) expect(chunks[i]!.startSample).toBeGreaterThan(chunks[i - 1]!.startSample);
+    expect(chunks.at(-1)!.startSample).toBe(19 * 320);
+  });
+
   it('seqDiff wraps', () => {
     expect(seqDiff(2, 65534)).toBe(4);
     expect(seqDiff(65534, 2)).toBe(-4);

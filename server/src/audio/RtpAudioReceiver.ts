@@ -9,6 +9,11 @@
  * first sample's index on the stream's 16 kHz clock (RTP timestamp / 3, from the first packet),
  * so video can be aligned to the audio, and the server time its newest packet arrived.
  *
+ * A gap (DTX or loss) is filled with PCM for at most `MAX_GAP_FILL_48K` (1 s); the clock then
+ * jumps over the rest, so a chunk after a long gap starts later than the previous chunk ended.
+ * A timestamp that goes back (a sender that restarted its clock) continues the 16 kHz clock where
+ * it was: `startSample` never decreases and never wraps.
+ *
  * Feed packets with `push(packet, nowMs)` and call `tick(nowMs)` every ~10 ms (AudioTap does) so
  * a stalled stream still releases what it holds.
  */
@@ -18,11 +23,23 @@ import { TypedEmitter } from '../util/TypedEmitter';
 
 export const PCM_RATE = 16000;
 const RATE_RATIO = OPUS_RATE / PCM_RATE;
+/**
+ * Longest gap filled with PCM (48 kHz samples: 1 s). A paused producer (mute) resumes with
+ * consecutive sequence numbers and a timestamp that jumped by the whole pause: filling a
+ * 10-minute mute sample by sample handed the VAD and the audio-to-mouth model 10 minutes of zeros
+ * at once (seconds of inference queued before the unmuted voice), and one packet with a timestamp
+ * 2^31 ahead asked for an 8 GB array. One second is enough for the VAD's hang-over and the
+ * mouth's release to settle on silence.
+ */
+export const MAX_GAP_FILL_48K = OPUS_RATE;
 
 export type PcmChunk = {
   /** 16 kHz mono float samples in [-1, 1]. */
   samples: Float32Array;
-  /** Index of samples[0] on the stream's 16 kHz clock (0 = first packet's RTP timestamp). */
+  /**
+   * Index of samples[0] on the stream's 16 kHz clock (0 = the first packet's RTP timestamp):
+   * continuous except after a gap longer than MAX_GAP_FILL_48K, which it jumps over; never decreases.
+   */
   startSample: number;
   /** Server time (performance.now() ms) the newest packet behind this chunk arrived. */
   arrivalMs: number;
@@ -52,9 +69,10 @@ export class RtpAudioReceiver extends TypedEmitter<{ pcm: [PcmChunk] }> {
   readonly #reorderMs: number;
   readonly #held = new Map<number, Held>();
   #nextSeq: number | undefined;
-  #firstTimestamp = 0;
   /** RTP timestamp (48 kHz) the next output sample corresponds to. */
   #nextTimestamp = 0;
+  /** Where `#nextTimestamp` lies on the stream's clock (48 kHz samples since the first packet; unwrapped, never decreasing). */
+  #streamPosition48k = 0;
   #started = false;
   #lastTransit: number | undefined;
   #jitter = 0; // in 48 kHz units
@@ -87,7 +105,6 @@ export class RtpAudioReceiver extends TypedEmitter<{ pcm: [PcmChunk] }> {
     if (!this.#started) {
       this.#started = true;
       this.#nextSeq = packet.sequenceNumber;
-      this.#firstTimestamp = packet.timestamp;
       this.#nextTimestamp = packet.timestamp;
     }
     const rel = seqDiff(packet.sequenceNumber, this.#nextSeq!);
@@ -153,18 +170,19 @@ export class RtpAudioReceiver extends TypedEmitter<{ pcm: [PcmChunk] }> {
   #play({ packet, arrivalMs }: Held): void {
     const gap = timestampDiff(packet.timestamp, this.#nextTimestamp);
     if (gap > 0) {
-      const chunk = this.#pendingLoss ? this.#decoder.conceal(gap) : this.#decoder.silence(gap);
+      // the first second of the gap as PCM; the clock jumps over the rest (MAX_GAP_FILL_48K)
+      const fill = Math.min(gap, MAX_GAP_FILL_48K);
+      const chunk = this.#pendingLoss ? this.#decoder.conceal(fill) : this.#decoder.silence(fill);
       const ms = (gap / OPUS_RATE) * 1000;
       if (this.#pendingLoss) this.stats.concealedMs += ms;
       else this.stats.dtxMs += ms;
-      this.#emit(chunk, this.#nextTimestamp, arrivalMs, this.#pendingLoss ? 'concealed' : 'silence');
-      this.#nextTimestamp = packet.timestamp;
+      this.#emit(chunk, arrivalMs, this.#pendingLoss ? 'concealed' : 'silence');
+      this.#streamPosition48k += gap;
     }
     this.#pendingLoss = false;
-    if (gap < 0) {
-      // overlaps what was already played (a restarted sender): resynchronise on it
-      this.#nextTimestamp = packet.timestamp;
-    }
+    // a gap is now behind us; a timestamp that went back (a restarted sender) is taken as the
+    // new reference while the stream clock carries on forward
+    this.#nextTimestamp = packet.timestamp;
     let pcm: Float32Array;
     try {
       pcm = this.#decoder.decode(packet.payload);
@@ -172,15 +190,17 @@ export class RtpAudioReceiver extends TypedEmitter<{ pcm: [PcmChunk] }> {
       this.stats.decodeErrors += 1;
       pcm = this.#decoder.conceal(960);
     }
-    this.#emit(pcm, this.#nextTimestamp, arrivalMs, 'decoded');
+    this.#emit(pcm, arrivalMs, 'decoded');
     this.#nextTimestamp = (this.#nextTimestamp + pcm.length * RATE_RATIO) >>> 0;
+    this.#streamPosition48k += pcm.length * RATE_RATIO;
     const expected = this.stats.packets - this.stats.duplicates - this.stats.late + this.stats.lostPackets;
     this.stats.lossRate = expected > 0 ? this.stats.lostPackets / expected : 0;
   }
 
-  #emit(samples: Float32Array, timestamp48k: number, arrivalMs: number, kind: PcmChunk['kind']): void {
+  /** Emits `samples` as starting at the stream's current position. */
+  #emit(samples: Float32Array, arrivalMs: number, kind: PcmChunk['kind']): void {
     if (samples.length === 0) return;
-    const startSample = Math.round(((timestamp48k - this.#firstTimestamp) >>> 0) / RATE_RATIO);
+    const startSample = Math.round(this.#streamPosition48k / RATE_RATIO);
     this.safeEmit('pcm', { samples, startSample, arrivalMs, kind });
   }
 

@@ -88,6 +88,21 @@ describe('StreamingAudioToMouth (shipped model, onnxruntime-node)', () => {
     await expect(over).rejects.toThrow(/within the look-ahead/);
   });
 
+  it('streams on after a jump of the stream clock (a long mute) at the cost of its window, not of the gap', async () => {
+    const m = await StreamingAudioToMouth.create(files, composer.referenceRegion);
+    const audio = speech.subarray(0, 16000);
+    for (let s = 0; s < audio.length; s += 320) await m.push(audio.subarray(s, s + 320), s);
+    const jump = 2 ** 32; // 74 h of 16 kHz clock: more samples than any typed array may hold
+    const after: MouthFrame[] = [];
+    for (let s = 0; s < audio.length; s += 320) after.push(...(await m.push(audio.subarray(s, s + 320), jump + s)));
+    await m.close();
+    expect(after.length).toBeGreaterThan(20);
+    for (let k = 1; k < after.length; k++) expect(after[k]!.centreSample - after[k - 1]!.centreSample).toBe(320);
+    const look = (files.manifest.lookahead_ms / 1000) * 16000;
+    expect(after.at(-1)!.centreSample).toBeGreaterThan(jump + audio.length - look - 3 * 320);
+    expect(after.every((f) => f.delta.every(Number.isFinite))).toBe(true);
+  });
+
   it('keeps the mouth still in silence after speech', async () => {
     const audio = new Float32Array(speech.length + 48000);
     audio.set(speech);

@@ -138,20 +138,27 @@ export class StreamingAudioToMouth {
     await Promise.all([this.#encoder.release(), this.#head.release()]);
   }
 
+  /**
+   * Adds `samples` at `startSample` to the kept window (the last contextFrames + look-ahead of
+   * audio): samples already held are skipped, a gap before them reads as silence. The cost is the
+   * window's, not the gap's: after a long jump of the stream clock only zeros and the new samples
+   * are kept.
+   */
   #append(samples: Float32Array, startSample: number): void {
-    const end = this.#bufStart + this.#buf.length;
     // frame f covers stream samples [f * hop, f * hop + window); before the first chunk is silence
     if (this.#buf.length === 0 && this.#nextFrame === 0) this.#bufStart = startSample;
-    const gap = Math.max(0, startSample - (this.#bufStart + this.#buf.length));
-    const skip = Math.max(0, end - startSample); // overlap: already have these
-    const add = samples.subarray(Math.min(skip, samples.length));
-    const keepFrom = Math.max(0, this.#buf.length + gap + add.length
-      - ((this.#contextFrames + this.lookaheadFrames + 4) * this.#hop + this.#window));
-    const next = new Float32Array(this.#buf.length + gap + add.length - keepFrom);
-    const merged = new Float32Array(this.#buf.length + gap + add.length);
-    merged.set(this.#buf);
-    merged.set(add, this.#buf.length + gap);
-    next.set(merged.subarray(keepFrom));
+    const end = this.#bufStart + this.#buf.length;
+    const add = samples.subarray(Math.min(Math.max(0, end - startSample), samples.length));
+    const gap = Math.max(0, startSample - end);
+    // in "merged" coordinates (old buffer, gap, new samples), keep the newest `kept` samples
+    const total = this.#buf.length + gap + add.length;
+    const kept = Math.min(total, (this.#contextFrames + this.lookaheadFrames + 4) * this.#hop + this.#window);
+    const keepFrom = total - kept;
+    const next = new Float32Array(kept);
+    if (keepFrom < this.#buf.length) next.set(this.#buf.subarray(keepFrom));
+    const addAt = this.#buf.length + gap;
+    const addFrom = Math.max(0, keepFrom - addAt);
+    next.set(add.subarray(addFrom), addAt + addFrom - keepFrom);
     this.#buf = next;
     this.#bufStart += keepFrom;
     this.#updateLevel(add);

@@ -20,8 +20,10 @@ export class VoiceMouthSource implements MotionSource {
   constructor(camera: MotionSource, voice: AudioMotionSource) {
     this.#camera = camera;
     this.#voice = voice;
-    this.mouth = { apply: (landmarks) => voice.composer.mouthOnto(landmarks, voice.mouthDelta()) };
-    // Either ending ends this source (the session then idles and its driver is told).
+    // A voice that has ended drives nothing: its last mouth (open, mid-word) must not stay on the face.
+    this.mouth = { apply: (landmarks) => (voice.closed ? landmarks : voice.composer.mouthOnto(landmarks, voice.mouthDelta())) };
+    // Either ending ends this source: the session then shows idle motion, mouth at rest, until the
+    // driver stops or restarts it (nothing tells the driver; the page's mic is only closed on leave).
     voice.once('close', () => this.close());
   }
 

@@ -1,7 +1,8 @@
 /**
  * The audio driver of an avatar session: `startAvatar { identityId, driver: 'audio' }` renders the
  * identity from the peer's microphone (its `mic` Opus producer) instead of the camera motion
- * uplink. The shipped audio-to-mouth model (`models/audio/`, or AUDIO_MODEL_DIR) is read once.
+ * uplink. The shipped audio-to-mouth model (`models/audio/`; the factories take another directory,
+ * for tests) is read once and cached.
  */
 import path from 'node:path';
 import type { ResolvedIdentity } from '../identities/IdentityAccess';
@@ -35,7 +36,7 @@ export function audioMotionSourceFactory(room: Room, peer: Peer, modelDir = DEFA
       referenceLandmarks: Float32Array.from(identity.manifest.identity.neutralLandmarks),
       imageWidth: width,
       imageHeight: height,
-    }, model(modelDir));
+    }, model(modelDir), { logger: peer.log.child({ component: 'AudioMotionSource', identityId: identity.identityId }) });
     return audio.source;
   };
 }

@@ -5,7 +5,7 @@
  * ticks, output fps, bitrate, key frames. A session's series are removed when it closes.
  */
 import { Histogram, type Counter, type Gauge, type Registry } from 'prom-client';
-import type { AvatarEvent, AvatarStats } from '@shared/avatar/avatarProtocol';
+import { avatarDropEventSchema, avatarSessionStateSchema, type AvatarEvent, type AvatarStats } from '@shared/avatar/avatarProtocol';
 import { metricFactory } from '../metrics/metricFactory';
 
 const MS_BUCKETS = [1, 2, 5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 250, 400, 1000];
@@ -71,7 +71,7 @@ export class AvatarMetrics {
 
   remove(labels: Labels): void {
     for (const gauge of [this.lateTicks, this.fps, this.bitrateKbps, this.keyframes, this.workerRestarts]) gauge.remove(labels);
-    for (const state of ['starting', 'calibrating', 'live', 'hold', 'easing', 'idle', 'stopped', 'error']) this.frames.remove({ ...labels, state });
-    for (const reason of ['inference_busy', 'encoder_busy', 'worker_unavailable', 'inference_error', 'encoder_error']) this.dropped.remove({ ...labels, reason });
+    for (const state of avatarSessionStateSchema.options) this.frames.remove({ ...labels, state });
+    for (const reason of avatarDropEventSchema.shape.reason.options) this.dropped.remove({ ...labels, reason });
   }
 }

@@ -39,6 +39,8 @@ beforeAll(async () => {
   writeFileSync(join(unloadableDir, 'manifest.json'), JSON.stringify(manifest));
   writeFileSync(join(unloadableDir, 'student.onnx'), notAModel);
   server = await startTestServer({
+    // one room per test, created in quick succession
+    limits: { roomCreationBurstPerAddress: 50 },
     avatar: {
       identities: [
         { identityId: 'demo', displayName: 'Demo', studentDir: testStudentDir() },
@@ -221,6 +223,47 @@ describe('AvatarService', () => {
     expect(server.avatars.sessions).toHaveLength(3);
     for (const { peer } of peers) await server.avatars.stop(peer);
     expect(server.avatars.sessions).toHaveLength(0);
+  });
+
+  it('refuses the starts beyond avatar.maxSessions even when they all arrive at once', async () => {
+    const peers = await Promise.all(['A', 'B', 'C', 'D'].map((name) => joined('capacity-race', name)));
+    const results = await Promise.allSettled(peers.map(({ room, peer }) => server.avatars.start(room, peer, 'demo', replay())));
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(refused).toHaveLength(1);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(/at most 3 avatars/);
+    expect(server.avatars.sessions).toHaveLength(3);
+    for (const { peer } of peers) await server.avatars.stop(peer);
+    expect(server.avatars.sessions).toHaveLength(0);
+  });
+
+  it('closes a session, and its owner hears it, even when releasing the model fails', async () => {
+    const { room, peer } = await joined('release-fails', 'Alice');
+    const session = await server.avatars.start(room, peer, 'demo', replay());
+    const { models } = server.avatars;
+    const release = models.release.bind(models);
+    models.release = async (model) => {
+      await release(model);
+      throw new Error('release failed');
+    };
+    try {
+      const closed = once(session, 'close');
+      await server.avatars.stop(peer);
+      await closed;
+    } finally {
+      models.release = release;
+    }
+    expect(server.avatars.sessions).toHaveLength(0);
+    expect(avatarPeers(room)).toBe(0);
+    expect(models.size).toBe(0);
+  });
+
+  it('closes a motion source it was given but did not use (the same identity is already running)', async () => {
+    const { room, peer } = await joined('unused-source', 'Alice');
+    const first = await server.avatars.start(room, peer, 'demo', replay());
+    const unused = replay();
+    expect(await server.avatars.start(room, peer, 'demo', unused)).toBe(first);
+    expect(unused.closed).toBe(true);
+    await server.avatars.stop(peer);
   });
 
   it('lists only the identities granted in the room', async () => {

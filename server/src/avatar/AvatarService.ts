@@ -55,6 +55,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
   readonly #queues = new Map<Peer, Promise<void>>();
   /** Per peer: the number of its latest start/stop request (an older start is superseded). */
   readonly #tickets = new WeakMap<Peer, number>();
+  /** Peers whose start has passed the capacity check and is still building its session. */
+  readonly #starting = new Set<Peer>();
   readonly #timer: NodeJS.Timeout;
   #closed = false;
 
@@ -100,10 +102,16 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
    * a start still waiting when a later request arrives is cancelled, and one in progress frees
    * everything it built (server producer, ffmpeg, model reference) as soon as its current step
    * ends. So a peer has at most one session and one server producer at any time.
+   *
+   * A MotionSource given here belongs to the service from then on: it is closed with the session,
+   * or at once when the start is refused, cancelled, or finds the same avatar already running.
    */
   async start(room: Room, peer: Peer, identityId: string, source?: MotionSource | MotionSourceFactory,
     options: { kind?: string } = {}): Promise<AvatarSession> {
-    if (this.#closed) throw avatarStartError(new Error('avatar service closed'), identityId);
+    if (this.#closed) {
+      if (typeof source === 'object') source.close();
+      throw avatarStartError(new Error('avatar service closed'), identityId);
+    }
     const ticket = this.#nextTicket(peer);
     return this.#enqueue(peer, () => this.#start(room, peer, identityId, ticket, source, options.kind));
   }
@@ -174,8 +182,10 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       throw new AvatarStartCancelledError(identityId);
     }
     const existing = this.#sessions.get(peer);
-    // The same identity driven by the same signals: nothing to change.
+    // The same identity driven by the same signals: nothing to change (a source given for it is
+    // not used, and this service owns what it is given: it closes it).
     if (existing?.identity.identityId === identityId && !existing.closed && (kind === undefined || this.#sources.get(existing)?.kind === kind)) {
+      if (typeof givenSource !== 'function' && givenSource !== this.#sources.get(existing)) givenSource?.close();
       return existing;
     }
     peer.notify({ type: 'avatarState', data: { state: 'starting', identityId } });
@@ -195,9 +205,13 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       // Granted, its motion source built (e.g. the microphone is there) and its model loaded: only
       // now replace the current avatar, so a refused switch (an unloadable model included) leaves
       // it running.
+      // Counted with the other peers' starts still in progress, which have passed this check
+      // but are not in #sessions yet: concurrent starts cannot exceed the limit together.
       const limit = config.maxSessions;
-      const others = [...this.#sessions.keys()].filter((p) => p !== peer).length;
-      if (others >= limit) throw new AvatarCapacityError(limit);
+      const others = new Set([...this.#sessions.keys(), ...this.#starting]);
+      others.delete(peer);
+      if (others.size >= limit) throw new AvatarCapacityError(limit);
+      this.#starting.add(peer);
       model = await this.models.acquire(identity.modelPath, identity.manifest);
       checkStillWanted();
       // The driver's neutral face does not depend on the identity: a switch keeps the calibration.
@@ -238,6 +252,8 @@ export class AvatarService extends TypedEmitter<AvatarServiceEvents> {
       else log.info({ code: refusal.code }, `avatar refused: ${refusal.message}`);
       if (!peer.closed) peer.notify({ type: 'avatarState', data: { state: 'error', identityId, message: refusal.message } });
       throw refusal;
+    } finally {
+      this.#starting.delete(peer);
     }
   }
 

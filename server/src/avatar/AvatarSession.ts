@@ -21,13 +21,13 @@ import type { Logger } from '../logger';
 import type { Peer } from '../rooms/Peer';
 import type { Room } from '../rooms/Room';
 import type { ServerProducer } from '../rooms/ServerProducer';
-import { RateWindow } from '../motion/RateWindow';
 import { TypedEmitter } from '../util/TypedEmitter';
 import type { AvatarConfig } from './avatarConfig';
 import { FaceMotionController, type FaceMotionFrame, type FaceMotionState } from './FaceMotionController';
 import type { MotionSource } from './MotionSource';
 import { Pacer, type PacerTick } from './Pacer';
 import { RecentValues } from './RecentValues';
+import { SessionStats, type DropReason, type SentFrameRecord } from './SessionStats';
 import type { MetricFace } from './retarget/faceGeometry';
 import { Retargeter } from './retarget/retarget';
 import { KeyframeEncoder, type KeyframeReason } from './rtp/KeyframeEncoder';
@@ -38,8 +38,6 @@ import type { StudentModelRegistry } from './StudentModelRegistry';
 
 export const AVATAR_PAYLOAD_TYPE = 101;
 const RTP_CLOCK_HZ = 90_000;
-/** Frames kept for `recentFrames()` (latency measurement). */
-const FRAME_LOG = 512;
 /** Encoded frames allowed inside the encoder before new ones are dropped. */
 const MAX_ENCODER_IN_FLIGHT = 2;
 /** Phase lock: how long before a tick new motion should be available (ms). */
@@ -71,14 +69,7 @@ export interface AvatarSessionOptions {
   bandwidthProbe?: (producerId: string) => Promise<number | undefined>;
 }
 
-export interface SentFrameRecord {
-  rtpTimestamp: number;
-  sentAtMs: number;
-  state: AvatarSessionState;
-  originCaptureTimeMs: number | null;
-  /** Mouth opening of the rendered landmarks (inner lip gap / face height), for tests. */
-  mouthOpen: number;
-}
+export type { SentFrameRecord } from './SessionStats';
 
 export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   readonly room: Room;
@@ -103,25 +94,8 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   /** The last consumer bandwidth estimate (kbps), null before one is reported. */
   #bandwidthEstimateKbps: number | null = null;
   #lastDropWarnMs = Number.NEGATIVE_INFINITY;
-  #keyframeAskedMs: number | undefined;
   #sendChain: Promise<void> = Promise.resolve();
-  readonly #frameLog: SentFrameRecord[] = [];
-  // stats
-  #framesRendered = 0;
-  #framesSent = 0;
-  #lateTicks = 0;
-  #keyframes = 0;
-  #keyframeRequests = 0;
-  readonly #dropped = new Map<string, number>();
-  readonly #sentRate = new RateWindow();
-  readonly #frameRate = new RateWindow();
-  readonly #motionAge = new RecentValues();
-  readonly #inference = new RecentValues();
-  readonly #encode = new RecentValues();
-  readonly #playedToSent = new RecentValues();
-  readonly #captureToSent = new RecentValues();
-  /** PLI/FIR → key frame sent (ms), the last few. */
-  readonly keyframeLatency = new RecentValues(16);
+  readonly #stats = new SessionStats();
 
   private constructor(options: AvatarSessionOptions, parts: { model: StudentModel; serverProducer: ServerProducer; rtp: RtpSender; encoder: KeyframeEncoder }) {
     super();
@@ -242,29 +216,22 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
 
   /** The last sent frames (RTP timestamp → origin capture time), oldest first. */
   recentFrames(): readonly SentFrameRecord[] {
-    return this.#frameLog;
+    return this.#stats.recentFrames();
   }
 
+  /** PLI/FIR → key frame sent (ms), the last few. */
+  get keyframeLatency(): RecentValues {
+    return this.#stats.keyframeLatency;
+  }
+
+  /** This session's `avatarStats` at `nowMs` (the frame figures over the last ~2 s of frames). */
   stats(nowMs = performance.now()): AvatarStats {
     return {
       identityId: this.identity.identityId,
       state: this.#state,
-      // RateWindow counts "bytes": one per frame, so kbit/s × 125 = frames/s
-      fps: this.#frameRate.kbps(nowMs) * 125,
-      framesRendered: this.#framesRendered,
-      framesSent: this.#framesSent,
-      framesDropped: Object.fromEntries(this.#dropped),
-      lateTicks: this.#lateTicks,
-      motionAgeMsP50: this.#motionAge.quantile(0.5),
-      inferenceMsP50: this.#inference.quantile(0.5),
-      encodeMsP50: this.#encode.quantile(0.5),
-      playedToSentMsP50: this.#playedToSent.quantile(0.5),
-      playedToSentMsP95: this.#playedToSent.quantile(0.95),
+      ...this.#stats.snapshot(nowMs),
       bitrateKbps: this.#encoder.bitrateKbps,
       bandwidthEstimateKbps: this.#bandwidthEstimateKbps,
-      sentKbps: this.#sentRate.kbps(nowMs),
-      keyframes: this.#keyframes,
-      keyframeRequests: this.#keyframeRequests,
       workerRestarts: this.#model.restarts,
       blinks: this.#controller.blinks,
     };
@@ -276,7 +243,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
    * capture-side part the server cannot see. Null before any live frame.
    */
   videoDelayMs(): number | null {
-    return this.#captureToSent.quantile(0.5);
+    return this.#stats.captureToSentMsP50();
   }
 
   /** Idempotent: stops rendering and frees the producer, encoders, socket and model. */
@@ -293,7 +260,12 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     this.#rtp.close();
     this.serverProducer.close();
     this.#setState('stopped');
-    await this.#options.models.release(this.#model);
+    try {
+      await this.#options.models.release(this.#model);
+    } catch (error) {
+      // Still a closed session: its owner must hear `close` (metrics, source, peer listeners).
+      this.#log.error({ err: error }, 'releasing the student model failed');
+    }
     this.#log.info({ stats: this.stats() }, 'avatar session closed');
     this.safeEmit('close');
     this.removeAllListeners();
@@ -332,6 +304,9 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   }
 
   async #followBandwidth(probe: (producerId: string) => Promise<number | undefined>): Promise<void> {
+    // One probe at a time: getStats on many consumers' transports can outlast the 2 s period.
+    if (this.#probing) return;
+    this.#probing = true;
     try {
       const bps = await probe(this.producerId);
       if (bps === undefined || this.#closed) return;
@@ -342,8 +317,12 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       this.#encoder.setBitrate(kbps);
     } catch (error) {
       this.#log.debug({ err: error }, 'bandwidth probe failed');
+    } finally {
+      this.#probing = false;
     }
   }
+
+  #probing = false;
 
   /**
    * The next encoded frame becomes a key frame. For a viewer's PLI/FIR it does not wait for the
@@ -354,10 +333,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
    */
   #requestKeyframe(reason: KeyframeReason): void {
     const nowMs = performance.now();
-    if (reason === 'pli' || reason === 'fir') {
-      this.#keyframeRequests += 1;
-      this.#keyframeAskedMs ??= nowMs;
-    }
+    if (reason === 'pli' || reason === 'fir') this.#stats.keyframeRequested(nowMs);
     this.#encoder.requestKeyframe(reason);
     const immediate = (reason === 'pli' || reason === 'fir') && this.#lastFrame !== undefined && this.#lastSubmittedTs !== undefined;
     if (!immediate || this.#closed || nowMs - this.#lastImmediateKeyframeMs < 250) return;
@@ -377,12 +353,12 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     this.safeEmit('state', state);
   }
 
-  #drop(reason: 'inference_busy' | 'encoder_busy' | 'worker_unavailable' | 'inference_error' | 'encoder_error', nowMs: number): void {
-    this.#dropped.set(reason, (this.#dropped.get(reason) ?? 0) + 1);
+  #drop(reason: DropReason, nowMs: number): void {
+    this.#stats.drop(reason);
     this.safeEmit('event', { type: 'avatar_drop', timestampMs: Date.now(), roomId: this.room.id, peerId: this.peer.id, reason });
     if (reason === 'inference_busy' && nowMs - this.#lastDropWarnMs > 5000) {
       this.#lastDropWarnMs = nowMs;
-      this.#log.warn({ dropped: Object.fromEntries(this.#dropped) }, 'avatar inference is falling behind the output rate; dropping frames');
+      this.#log.warn({ dropped: this.#stats.dropped }, 'avatar inference is falling behind the output rate; dropping frames');
     }
   }
 
@@ -394,7 +370,7 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
    */
   #tick(tick: PacerTick): void {
     if (this.#closed) return;
-    if (tick.lateMs > this.#pacer.periodMs / 2 || tick.skipped > 0) this.#lateTicks += 1 + tick.skipped;
+    if (tick.lateMs > this.#pacer.periodMs / 2 || tick.skipped > 0) this.#stats.lateTicks += 1 + tick.skipped;
     if (this.#inferenceBusy) {
       if (this.#pendingTick) this.#drop('inference_busy', performance.now());
       this.#pendingTick = tick;
@@ -429,9 +405,8 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
     this.#model.render(landmarks).then(
       (rendered) => {
         if (!this.#closed) {
-          this.#framesRendered += 1;
+          this.#stats.rendered(rendered.inferenceMs);
           this.#lastFrame = rendered.frame;
-          this.#inference.add(rendered.inferenceMs);
           const queueMs = Math.max(0, rendered.roundTripMs - rendered.inferenceMs);
           this.#encodeAndSend(rendered.frame, rtpTimestamp, frame, tick.dueMs, { queueMs, inferenceMs: rendered.inferenceMs }, undefined, mouth);
         }
@@ -468,7 +443,6 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
   }
 
   #lockedSeq = -1;
-  #lastSentSeq = -1;
   #waitCount = 0;
   readonly #waits = new RecentValues(10);
 
@@ -486,6 +460,10 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       return;
     }
     const encoded = this.#encoder.encode(rgb);
+    // The send chain below may still be waiting for an older frame (held by an encoder being
+    // retired) when this one fails; without a handler now, Node would count the rejection as
+    // unhandled (and by default end the process). The chain still reads it, in order.
+    encoded.catch(() => undefined);
     this.#lastSubmittedTs = rtpTimestamp;
     this.#lastMouth = mouth;
     // Send in submission order even if encoders switch underneath.
@@ -506,45 +484,33 @@ export class AvatarSession extends TypedEmitter<AvatarSessionEvents> {
       if (this.#closed) return;
       this.#rtp.sendVp8Frame(result.data, rtpTimestamp);
       const sentAtMs = performance.now();
-      this.#framesSent += 1;
-      this.#frameRate.add(sentAtMs, 1);
-      this.#sentRate.add(sentAtMs, result.data.length);
-      this.#encode.add(result.encodeMs);
-      if (result.keyframe) {
-        this.#keyframes += 1;
-        if (this.#keyframeAskedMs !== undefined) {
-          this.keyframeLatency.add(sentAtMs - this.#keyframeAskedMs);
-          this.#keyframeAskedMs = undefined;
-        }
-      }
-      const sample = frame.sample;
-      const motionAgeMs = sample ? tickDueMs - sample.captureTimeMs : null;
-      // Per motion sample: only its first frame (a held or repeated sample is not new motion).
-      const firstSend = sample !== undefined && sample.seq !== this.#lastSentSeq;
-      if (sample) this.#lastSentSeq = sample.seq;
-      const playedToSentMs = sample && firstSend ? sentAtMs - sample.availableAtMs : null;
-      if (motionAgeMs !== null) this.#motionAge.add(motionAgeMs);
-      if (playedToSentMs !== null) this.#playedToSent.add(playedToSentMs);
-      if (sample && firstSend) this.#captureToSent.add(sentAtMs - sample.captureTimeMs);
-      const originCaptureTimeMs = sample?.originCaptureTimeMs ?? null;
-      this.#frameLog.push({ rtpTimestamp, sentAtMs, state: frame.state, originCaptureTimeMs, mouthOpen: mouth });
-      if (this.#frameLog.length > FRAME_LOG) this.#frameLog.shift();
+      const timings = this.#stats.sent({
+        sentAtMs,
+        tickDueMs,
+        rtpTimestamp,
+        bytes: result.data.length,
+        encodeMs: result.encodeMs,
+        keyframe: result.keyframe,
+        state: frame.state,
+        sample: frame.sample,
+        mouthOpen: mouth,
+      });
       const event: AvatarFrameEvent = {
         type: 'avatar_frame',
         timestampMs: Date.now(),
         roomId: this.room.id,
         peerId: this.peer.id,
         state: frame.state,
-        motionAgeMs,
+        motionAgeMs: timings.motionAgeMs,
         queueMs: times.queueMs,
         inferenceMs: times.inferenceMs,
         encodeMs: result.encodeMs,
-        playedToSentMs,
+        playedToSentMs: timings.playedToSentMs,
         tickToSentMs: sentAtMs - tickDueMs,
         keyframe: result.keyframe,
         bytes: result.data.length,
         rtpTimestamp,
-        originCaptureTimeMs,
+        originCaptureTimeMs: timings.originCaptureTimeMs,
       };
       this.safeEmit('event', event);
     });

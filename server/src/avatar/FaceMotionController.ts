@@ -72,7 +72,7 @@ export class FaceMotionController {
     this.#calibrator = new NeutralCalibrator({ calibrationMs: options.timing.calibrationMs, minFrames: options.timing.calibrationMinFrames });
     if (options.driverNeutral) {
       this.#calibrator.seed(options.driverNeutral);
-      this.#retargeter.setDriverNeutral(this.#calibrator.neutral as never);
+      this.#useCalibratedNeutral();
     }
     this.#idle = new IdleMotion({
       blinksPerMinute: options.timing.blinksPerMinute,
@@ -146,13 +146,19 @@ export class FaceMotionController {
         this.badSamples += 1;
         return;
       }
-      if (this.#calibrator.add(face, nowMs)) this.#retargeter.setDriverNeutral(this.#calibrator.neutral as never);
+      if (this.#calibrator.add(face, nowMs)) this.#useCalibratedNeutral();
       if (!this.#calibrator.calibrated) return;
       this.#live = this.#retargeter.delta(face, this.#live ?? neutralDelta());
       this.#liveSample = sample;
     } catch {
       this.badSamples += 1;
     }
+  }
+
+  /** Retargets from the calibrator's neutral (set once calibrated or seeded, then refined in place). */
+  #useCalibratedNeutral(): void {
+    const neutral = this.#calibrator.neutral;
+    if (neutral) this.#retargeter.setDriverNeutral(neutral);
   }
 
   /** `base` plus idle motion at `weight` (blink on the eyelids, sway on the rotation). */

@@ -6,8 +6,11 @@
  * Implementations:
  * - `MotionStreamSource` (this folder): the peer's camera motion uplink (server/src/motion's
  *   MotionStream; landmarks in the driver's camera image, retargeted onto the identity).
- * - an audio-driven source (server/src/audio/, later): landmarks already in the identity's
- *   reference image (`space: 'identity'`), so the session skips retargeting for them.
+ * - `AudioMotionSource` (server/src/audio/): motion from the participant's voice, landmarks
+ *   already in the identity's reference image (`space: 'identity'`), so the session skips
+ *   retargeting for them;
+ * - `VoiceMouthSource` (server/src/audio/): the camera's motion with a `mouth` override from the
+ *   voice.
  *
  * A source that stops producing (network drop, tab in the background, silence) simply stops
  * advancing `seq`; the session then holds the last pose, eases back to neutral and plays idle

@@ -20,7 +20,6 @@
  *
  * Shapes: landmarks float32 478*3 (normalised to the identity's image) → frame uint8 S*S*3 RGB.
  */
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { STUDENT_INPUT_NAME, STUDENT_OUTPUT_NAME, type StudentManifest } from '@shared/student/studentManifest';
 import type { Logger } from '../logger';
@@ -252,7 +251,9 @@ class RenderLane {
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker) {
-      const exited = once(worker, 'exit');
+      // Only 'exit' ends the wait: events.once would reject on an 'error' the worker emits while
+      // disposing, and the close (and its model's close with it) would fail half done.
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage({ type: 'dispose' });
       const timer = setTimeout(() => void worker.terminate(), 2000);
       await exited;

@@ -95,6 +95,8 @@ export const avatarConfigSchema = z.object({
       cpuUsed: z.number().int().min(0).max(16).default(8),
       ffmpegPath: z.string().min(1).default('ffmpeg'),
     })
+    // An inverted range would pin the bitrate at minBitrateKbps whatever the estimate says.
+    .refine((e) => e.minBitrateKbps <= e.maxBitrateKbps, { message: 'must not exceed maxBitrateKbps', path: ['minBitrateKbps'] })
     .prefault({}),
   /** Identities offered by config (until the registry serves them) and which rooms may use them. */
   identities: z.array(configuredIdentitySchema).default([
@@ -102,6 +104,9 @@ export const avatarConfigSchema = z.object({
   ]),
   /** roomId (or '*' for every room) → identity ids its peers may drive. */
   roomGrants: z.record(z.string(), z.array(z.string())).default({ demo: ['demo'] }),
-});
+})
+  // The late-motion stages run in this order (FaceMotionController): hold, then ease, then idle.
+  .refine((c) => c.holdAfterMs <= c.easeAfterMs, { message: 'must not exceed easeAfterMs', path: ['holdAfterMs'] })
+  .refine((c) => c.holdAfterMs <= c.idleAfterMs, { message: 'must not exceed idleAfterMs', path: ['holdAfterMs'] });
 
 export type AvatarConfig = z.infer<typeof avatarConfigSchema>;

@@ -52,9 +52,10 @@ async function infer(landmarks) {
       await session.run({ [inputName]: input }, { [outputName]: output });
       return output.data;
     } catch (error) {
+      // Any other failure is this run's alone: keep the pre-allocated output for the next runs.
+      if (!String(error).match(/output|fetch|preallocat|shape|type/i)) throw error;
       // A runtime that refuses pre-allocated outputs: allocate per run from then on.
       outputPreallocated = false;
-      if (!String(error).match(/output|fetch|preallocat|shape|type/i)) throw error;
     }
   }
   const result = await session.run({ [inputName]: input });
@@ -107,9 +108,13 @@ parentPort.on('message', async (message) => {
       process.exit(70);
       return;
     case 'dispose':
-      await session?.release?.();
-      session = undefined;
-      process.exit(0);
+      try {
+        await session?.release?.();
+      } finally {
+        // exit even if the release failed: the thread holds nothing else
+        session = undefined;
+        process.exit(0);
+      }
       return;
     default:
       return;

@@ -9,6 +9,12 @@ describe('RateWindow', () => {
     expect(rate.kbps(3000)).toBeCloseTo(15.36, 0);
   });
 
+  it('reports any count per second (frames at 25/s)', () => {
+    const rate = new RateWindow(2000, 20);
+    for (let i = 0; i < 75; i += 1) rate.add(i * 40, 1);
+    expect(rate.perSecond(3000)).toBeCloseTo(25, 0);
+  });
+
   it('forgets what is older than the window and reports zero after silence', () => {
     const rate = new RateWindow(2000, 20);
     rate.add(0, 10_000);

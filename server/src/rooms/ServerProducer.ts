@@ -1,5 +1,5 @@
 /**
- * A track the server itself publishes into a room (an avatar, later): a `server` peer owning a
+ * A track the server itself publishes into a room (an avatar): a `server` peer owning a
  * PlainTransport (127.0.0.1, comedia, RTCP-mux) and one producer. Send RTP to `rtpPort` with
  * the configured payload type and SSRC and every client can consume it.
  */

@@ -28,6 +28,14 @@ describe('KeyframeEncoder', () => {
     expect((await encoder.encode(frame(7))).keyframe).toBe(false);
   });
 
+  it('answers a key frame request before the first frame with that first frame, starting no third ffmpeg', async () => {
+    encoder = new KeyframeEncoder(settings, logger);
+    encoder.requestKeyframe('start');
+    expect((await encoder.encode(frame(0))).keyframe).toBe(true);
+    expect(encoder.switches).toBe(0);
+    expect(encoder.spawned).toBe(2);
+  });
+
   it('changes bitrate through the standby and closes every ffmpeg it started', async () => {
     encoder = new KeyframeEncoder(settings, logger, { minBitrateSwitchMs: 0 });
     await encoder.encode(frame(0));
@@ -40,4 +48,24 @@ describe('KeyframeEncoder', () => {
     await new Promise((r) => setTimeout(r, 300));
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
   });
+
+  it('replaces a standby ffmpeg that ended while it waited, so the next key frame request is still answered at once', async () => {
+    encoder = new KeyframeEncoder(settings, logger);
+    await encoder.encode(frame(0));
+    const standbyPid = encoder.pids[1]!;
+    process.kill(standbyPid, 'SIGKILL');
+    await expect.poll(() => encoder!.pids.includes(standbyPid) && isRunning(standbyPid), { timeout: 3000 }).toBe(false);
+    expect((await encoder.encode(frame(1))).keyframe).toBe(false);
+    encoder.requestKeyframe('pli');
+    expect((await encoder.encode(frame(2))).keyframe).toBe(true);
+  });
 });
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -26,6 +26,7 @@ export class KeyframeEncoder extends TypedEmitter<KeyframeEncoderEvents> {
   #standby: FfmpegVp8Encoder | undefined;
   #wanted: KeyframeReason | undefined;
   #lastBitrateSwitchMs = Number.NEGATIVE_INFINITY;
+  #lastStandbySpawnMs = Number.NEGATIVE_INFINITY;
   #closed = false;
   readonly #retiring = new Set<FfmpegVp8Encoder>();
   readonly #minBitrateSwitchMs: number;
@@ -74,15 +75,38 @@ export class KeyframeEncoder extends TypedEmitter<KeyframeEncoderEvents> {
     this.#wanted ??= 'bitrate';
   }
 
-  encode(rgb: Uint8Array): Promise<EncodedFrame> {
+  /**
+   * Encodes one S×S×3 RGB frame (S = settings.size); a key frame if one was asked for. Rejects
+   * with EncoderClosedError when its ffmpeg ends first, RangeError for a frame of the wrong size.
+   */
+  encode(rgb: Uint8Array, nowMs = performance.now()): Promise<EncodedFrame> {
     if (this.#closed) return Promise.reject(new Error('KeyframeEncoder closed'));
+    this.#replaceDeadStandby(nowMs);
+    // An encoder's first frame is a key frame: an active one that has had none yet (a session's
+    // 'start' request) answers the request itself, at the wanted rate, without a switch.
+    const fresh = this.#active.alive && this.#active.framesIn === 0 && this.#active.settings.bitrateKbps === this.#settings.bitrateKbps;
+    if (fresh) this.#wanted = undefined;
     if (!this.#active.alive) this.#wanted ??= 'encoder_died';
     if (this.#wanted && this.#standby?.alive) this.#switch(this.#wanted);
     else if (!this.#active.alive) {
-      // no standby either: start over
+      // no standby either: start over (a new encoder's first frame is a key frame)
       this.#active = this.#spawn();
+      this.#wanted = undefined;
     }
     return this.#active.encode(rgb);
+  }
+
+  /**
+   * A standby whose ffmpeg ended while it waited is replaced (at most once a second, so a missing
+   * binary does not spawn a process per frame): without one, PLI/FIR would go unanswered until the
+   * next periodic key frame.
+   */
+  #replaceDeadStandby(nowMs: number): void {
+    if (this.#standby?.alive || nowMs - this.#lastStandbySpawnMs < 1000) return;
+    this.#log.warn('standby VP8 encoder ended; starting another');
+    this.#standby?.close();
+    this.#standby = this.#spawn();
+    this.#lastStandbySpawnMs = nowMs;
   }
 
   /** Idempotent: closes both ffmpeg processes. */
