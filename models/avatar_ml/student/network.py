@@ -23,8 +23,7 @@ The export graph (`render_export`) computes the same pictures (within a level) i
 onnxruntime ops: the RBF prior as two matmuls and an exp instead of a softmax (`flow_export`),
 positions and gains planar (NCHW resizes, no channels-last transposes), and the 256^2 RGB warp as
 one gather per pixel from a baked uint8 table of the four bilinear corners, weighted by one
-DequantizeLinear and summed by one Gemm that also adds the decoder's colour (`sample_corner_rows`);
-the frame is rounded by one QuantizeLinear.
+DequantizeLinear and summed by one Gemm that also adds the decoder's colour (`sample_corner_rows`).
 
 Training form: `render(landmarks, appearance)` with `appearance = encode(source_rgb)`, so the
 source can be degraded during training and the encoder's output on the clean source baked at export
@@ -179,21 +178,6 @@ def bilinear_sample_planar(image: torch.Tensor, px: torch.Tensor, py: torch.Tens
     top = v00 + (v01 - v00) * fx
     bot = v10 + (v11 - v10) * fx
     return top + (bot - top) * fy
-
-
-class _FrameToUint8(torch.autograd.Function):
-    """y float (any shape) in ~[0,1] -> uint8 round(255 y), saturated. In ONNX one QuantizeLinear
-    (scale 1/255) instead of Mul, Add, Floor, Clip and Cast over 196k values."""
-
-    @staticmethod
-    def forward(ctx, y: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        return torch.clamp(torch.round(y * 255.0), 0.0, 255.0).to(torch.uint8)
-
-    @staticmethod
-    def symbolic(g, y):  # noqa: D102
-        scale = g.op("Constant", value_t=torch.tensor(1.0 / 255.0, dtype=torch.float32))
-        zero = g.op("Constant", value_t=torch.tensor(0, dtype=torch.uint8))
-        return g.op("QuantizeLinear", y, scale, zero)
 
 
 def conv(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv2d:
@@ -351,7 +335,7 @@ class StudentNet(nn.Module):
         and planar (`flow_export`); the warps' positions, gain and composite planar up to one
         gather per pixel (`corner_weights`, `bilinear_sample_planar`); the 256^2 RGB warp from uint8
         corners, weighted by a DequantizeLinear and summed by a Gemm that also adds the decoder's
-        colour (`sample_corner_rows`); the rounding to uint8 as one QuantizeLinear."""
+        colour (`sample_corner_rows`)."""
         xy = landmarks[:, :, :2]
         b = xy.shape[0]
         pos = self.flow_export(xy)  # (B,2,64,64) in [0,1]
@@ -371,7 +355,8 @@ class StudentNet(nn.Module):
                                 up[:, 3].reshape(b, -1) * (1.0 / 255.0))
         add_rows = up[:, 0:3].permute(0, 2, 3, 1).reshape(-1, 3)  # (B*P,3)
         y = sample_corner_rows(rgb_rows, idx, w, add_rows).reshape(b, OUT_SIZE, OUT_SIZE, 3)
-        return _FrameToUint8.apply(y)
+        # (one QuantizeLinear instead of these five ops was measured no faster: not taken)
+        return torch.clamp(torch.floor(y * 255.0 + 0.5), 0.0, 255.0).to(torch.uint8)
 
     def appearance(self, source_rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """source_rgb (1,3,256,256) in [0,1] -> (feat (128*128,16), rgb (256*256,3)) for `render`."""

@@ -35,7 +35,7 @@ from .quantize import QuantizeError, parity, quantize_model_dir
 PARITY_INPUTS = 16
 # What the current export graph changed (network.render_export), recorded in the manifest.
 REEXPORT_WHY = ("current export graph (matmul RBF prior, planar warps, uint8 RGB corners with "
-                "DequantizeLinear weights, QuantizeLinear output), same weights")
+                "DequantizeLinear weights), same weights")
 MAX_LEVELS = 1
 
 
