@@ -34,6 +34,8 @@ FLOPs (torch.utils.flop_counter, 1 MAC = 2 FLOPs): `count_flops()`; about 0.74 G
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -375,7 +377,8 @@ class StudentNet(nn.Module):
         """landmarks float32 (B,478,3) -> frame uint8 (B,256,256,3) RGB (needs `bake` first)."""
         # The corner rows are derived from baked_rgb here (never stored, so never stale) and enter
         # the trace as a plain constant (the exporter would leave the uint8 Round/Cast in the graph).
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)  # a constant on purpose
             rgb8 = torch.round(self.baked_rgb * 255.0).to(torch.uint8)
             rgb_rows = torch.from_numpy(corner_rows(rgb8, OUT_SIZE).numpy().copy())
         return self.render_export(landmarks, rgb_rows)
