@@ -377,6 +377,8 @@ class StudentNet(nn.Module):
         """landmarks float32 (B,478,3) -> frame uint8 (B,256,256,3) RGB (needs `bake` first)."""
         # The corner rows are derived from baked_rgb here (never stored, so never stale) and enter
         # the trace as a plain constant (the exporter would leave the uint8 Round/Cast in the graph).
+        # Exact for a trained student (its reference is an 8-bit image / 255); a reference with finer
+        # values (random bakes in tests and the bench's baseline) is rounded to 8 bits here.
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", torch.jit.TracerWarning)  # a constant on purpose
             rgb8 = torch.round(self.baked_rgb * 255.0).to(torch.uint8)
