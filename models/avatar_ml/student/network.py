@@ -382,7 +382,7 @@ class StudentNet(nn.Module):
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", torch.jit.TracerWarning)  # a constant on purpose
             rgb8 = torch.round(self.baked_rgb * 255.0).to(torch.uint8)
-            rgb_rows = torch.from_numpy(corner_rows(rgb8, OUT_SIZE).numpy().copy())
+            rgb_rows = torch.from_numpy(corner_rows(rgb8, OUT_SIZE).cpu().numpy().copy()).to(rgb8.device)
         return self.render_export(landmarks, rgb_rows)
 
 
