@@ -89,6 +89,25 @@ def test_prior_flow_is_identity_at_the_neutral_pose_and_follows_a_shift():
     assert abs(float(d[0]) + 0.02) < 0.004 and abs(float(d[1])) < 0.004
 
 
+def test_export_form_renders_the_training_forms_pictures_within_a_level():
+    """render_export (what the ONNX file holds) vs render (what training optimises), in PyTorch, on a
+    network with a non-trivial learned flow and an 8-bit reference: the same flow, frames within 1 level."""
+    torch.manual_seed(2)
+    net = StudentNet(_neutral()).eval()
+    with torch.no_grad():
+        net.motion[-1].weight.normal_(0, 0.05)
+        net.motion[-1].bias.normal_(0, 0.05)
+        net.out.weight.normal_(0, 0.05)
+    net.bake(torch.randint(0, 256, (1, 3, OUT_SIZE, OUT_SIZE)).float() / 255)
+    lm = torch.as_tensor(load_track(MOTION / "d10.npz").landmarks[[0, 100, 200, 300]])
+    with torch.no_grad():
+        xy = lm[:, :, :2]
+        assert (net.flow_export(xy) - net.flow(xy).permute(0, 3, 1, 2)).abs().max() < 1e-5
+        got = net(lm).int()
+        ref = torch.clamp(torch.floor(net.render(lm, net.baked_feat, net.baked_rgb) * 255 + 0.5), 0, 255).int()
+    assert (got - ref).abs().max() <= 1 and (got - ref).abs().float().mean() < 0.01
+
+
 def test_export_parity_onnxruntime_vs_pytorch(tmp_path):
     from avatar_ml.student.export import export_onnx
 

@@ -2,17 +2,18 @@
 
     PYTHONPATH=models models/.venv/bin/python -m avatar_ml.student.reexport --model <dir> [--dry-run]
 
-Why: the export graph improves (e.g. the RGB warp's corner table, ~20 % faster in onnxruntime)
-while students already trained keep the old graph. Training checkpoints are deleted after a
-successful run, so the weights are read back from `<dir>/student.onnx` itself: every named
-initializer that matches a `StudentNet` tensor, the RBF width from the graph's one `Exp` input, the
-neutral landmarks and baked appearance as stored. The rebuilt network must reproduce the old ONNX
-on parity inputs (the identity's neutral landmarks jittered, `PARITY_INPUTS` frames) within
-`MAX_LEVELS` levels, else nothing is written (exit 1). Then `student.onnx` and the manifest's
-`model` block (sha256, FLOPs, params, parity) are replaced atomically, and the int8 serving variant
-is made again from the new file (`quantize.py`); the manifest keeps the
-training record and gates (the pictures are the same within the stated levels) and records the
-re-export in `training.recipe.reexport`. Prints one JSON line with the outcome.
+Why: the export graph improves (the RGB warp's corner table; then uint8 corners, planar warps and
+a matmul RBF prior: each ~20 % faster in onnxruntime) while students already trained keep the old
+graph. Training checkpoints are deleted after a successful run, so the weights are read back from
+`<dir>/student.onnx` itself: every named initializer that matches a `StudentNet` tensor, the RBF
+width from the graph's one constant `Exp` input besides `bg_logit`, the neutral landmarks and baked
+appearance as stored (the reference RGB from either form of its corner table). The rebuilt network
+must reproduce the old ONNX on parity inputs (the identity's neutral landmarks jittered,
+`PARITY_INPUTS` frames) within `MAX_LEVELS` levels, else nothing is written (exit 1). Then
+`student.onnx` and the manifest's `model` block (sha256, FLOPs, params, parity) are replaced
+atomically, and the int8 serving variant is made again from the new file (`quantize.py`); the
+manifest keeps the training record and gates (the pictures are the same within the stated levels)
+and records the re-export in `training.recipe.reexport`. Prints one JSON line with the outcome.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from .network import LANDMARKS, StudentNet
 from .quantize import QuantizeError, parity, quantize_model_dir
 
 PARITY_INPUTS = 16
+# What the current export graph changed (network.render_export), recorded in the manifest.
+REEXPORT_WHY = ("current export graph (matmul RBF prior, planar warps, uint8 RGB corners with "
+                "DequantizeLinear weights), same weights")
 MAX_LEVELS = 1
 
 
@@ -54,19 +58,22 @@ def rebuild(model_dir: Path) -> tuple[StudentNet, dict]:
     net = StudentNet(neutral)
     state = net.state_dict()
     exported = [k for k in state if not k.startswith("encoder.")]
-    if "baked_rgb" not in init:  # a graph exported with the corner table: its first 3 columns are the RGB
+    if "baked_rgb" not in init:  # a graph with the RGB as a corner table: its first 3 columns are the RGB
         tables = [v for v in init.values() if v.ndim == 2 and v.shape[1] == 12 and v.shape[0] == state["baked_rgb"].shape[0]]
-        if len(tables) == 1:
+        if len(tables) == 1 and tables[0].dtype == np.uint8:  # corner rows as 0..255 (render_export)
+            init["baked_rgb"] = tables[0][:, :3].astype(np.float32) / np.float32(255)
+        elif len(tables) == 1:  # the float table of corner terms of earlier exports
             init["baked_rgb"] = np.ascontiguousarray(tables[0][:, :3])
     missing = []
     for key in exported:
         if key in init and tuple(init[key].shape) == tuple(state[key].shape):
             state[key] = torch.as_tensor(init[key].copy())
-        elif key not in ("log_sigma", "src_flow_kp", "grid_motion"):  # folded into constants; restored below
+        elif key not in ("log_sigma", "src_flow_kp", "grid_motion", "grid_flow"):  # folded into constants; restored below
             missing.append(key)
     if missing:
         raise ReexportError(f"{model_dir}: the ONNX file lacks {', '.join(missing)}: not a student this tool can rebuild")
-    exp_inputs = [n.input[0] for n in graph.node if n.op_type == "Exp" and n.input[0] in init and init[n.input[0]].size == 1]
+    exp_inputs = [n.input[0] for n in graph.node if n.op_type == "Exp" and n.input[0] in init
+                  and init[n.input[0]].size == 1 and n.input[0] != "bg_logit"]  # flow_export also takes exp(bg_logit)
     if len(exp_inputs) != 1:
         raise ReexportError(f"{model_dir}: expected one constant Exp input (the RBF width), found {len(exp_inputs)}")
     state["log_sigma"] = torch.tensor(-float(init[exp_inputs[0]]) / 2)  # exported as -2 log(sigma)
@@ -104,7 +111,7 @@ def reexport(model_dir: Path, dry_run: bool = False) -> dict:
         model = manifest["model"]
         recipe = manifest["training"].setdefault("recipe", {})
         recipe["reexport"] = {"at": now_iso(), "previous_sha256": model["sha256"], "max_levels_vs_previous": diff,
-                              "why": "current export graph (corner-table RGB warp), same weights"}
+                              "why": REEXPORT_WHY}
         model.update({"sha256": info.sha256, "flopsPerFrame": int(info.flops), "params": int(info.params),
                       "parityMaxAbsDiff": float(info.parity_max_abs_diff), "opset": info.opset})
         stale_int8 = model.pop("int8", None)  # quantised from the old file: made again below
