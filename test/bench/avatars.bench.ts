@@ -22,8 +22,8 @@
 import { cpus, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -134,9 +134,13 @@ async function main(): Promise<void> {
       const cpuWorker = new ProcessCpu(workerPid);
       const cpuFfmpeg = ffmpegPids.map((pid) => new ProcessCpu(pid));
       server.avatars.on('event', onEvent);
+      // The main thread's event-loop delay: the pacer's timers, motion, encoder pipes and RTP all run there.
+      const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+      loopDelay.enable();
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, args.seconds * 1000));
       const seconds = (performance.now() - t0) / 1000;
+      loopDelay.disable();
       server.avatars.off('event', onEvent);
       const ffmpegPct = cpuFfmpeg.reduce((sum, c) => {
         try {
@@ -171,7 +175,7 @@ async function main(): Promise<void> {
       }
       rows.push(row);
       printRow(row);
-      if (n > 0) printLatencyParts(events);
+      if (n > 0) printLatencyParts(events, loopDelay);
       for (const s of sources) s.close();
       await Promise.all(sessions.map((s) => server.avatars.stop(s.peer)));
       for (const c of clients) c.close();
@@ -195,6 +199,13 @@ async function main(): Promise<void> {
   );
 }
 
+/** The histogram's timer period (ms); its samples include it, so `lateMs` takes it off. */
+const LOOP_DELAY_RESOLUTION_MS = 5;
+
+function lateMs(histogramNs: number): number {
+  return Math.max(0, histogramNs / 1e6 - LOOP_DELAY_RESOLUTION_MS);
+}
+
 function round(x: number): number {
   return Math.round(x * 10) / 10;
 }
@@ -212,14 +223,18 @@ function printRow(r: Row): void {
 
 /**
  * Where motion→RTP goes, p50 / p95 of each part: the sample's wait for its tick (played→sent minus
- * tick→sent), the frame's wait for a free render worker, inference, encode, and tick→sent in all.
+ * tick→sent), the frame's wait for a free render worker, inference, encode, and tick→sent in all;
+ * then the main thread's event-loop delay over the window (p50 / p99, ms beyond the histogram's own
+ * 5 ms timer), which says whether a tail came from the main thread being late rather than from the
+ * render workers.
  */
-function printLatencyParts(events: AvatarFrameEvent[]): void {
+function printLatencyParts(events: AvatarFrameEvent[], loopDelay: IntervalHistogram): void {
   const part = (values: number[]) => `${fmt(quantile(values, 0.5))} / ${fmt(quantile(values, 0.95))}`;
   const waits = events.flatMap((e) => (e.playedToSentMs === null ? [] : [e.playedToSentMs - e.tickToSentMs]));
   console.log(
     `    parts p50 / p95 ms: motion wait for the tick ${part(waits)}, worker queue ${part(events.map((e) => e.queueMs))}, ` +
-      `inference ${part(events.map((e) => e.inferenceMs))}, encode ${part(events.map((e) => e.encodeMs))}, tick→sent ${part(events.map((e) => e.tickToSentMs))}`,
+      `inference ${part(events.map((e) => e.inferenceMs))}, encode ${part(events.map((e) => e.encodeMs))}, tick→sent ${part(events.map((e) => e.tickToSentMs))}, ` +
+      `event-loop delay ${fmt(lateMs(loopDelay.percentile(50)))} / ${fmt(lateMs(loopDelay.percentile(99)))} (max ${fmt(lateMs(loopDelay.max))})`,
   );
 }
 
