@@ -12,14 +12,13 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { JobStatus } from '@shared/onboarding';
+import type { JobStatus, SelfUploadAccepted } from '@shared/onboarding';
 import { roomIdSchema } from '@shared/signalling';
 import type { Logger } from '../logger';
 import { JoinTokenError, type JoinGrant } from './JoinTokens';
 import type { OnboardingService } from './OnboardingService';
 import { RegistryError } from './RegistryError';
 
-export type SelfUploadAccepted = { identityId: string; jobId: string; jobKey: string; token: string; roomId: string };
 
 export class SelfOnboarding {
   readonly #service: OnboardingService;
