@@ -91,7 +91,9 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
         this.#avatarState = data;
         this.#rendering = renderedIdentity(this.#rendering, data);
         // Late news of a stopped avatar must not linger in the (cleared) panel.
-        if (this.#state === 'starting' || this.#state === 'on') this.#render.showState(data, { cameraOff: this.#options.view.cameraOff });
+        if (this.#state === 'starting' || this.#state === 'on') {
+          this.#render.showState(data, { cameraOff: this.#options.view.cameraOff, noFace: this.#uplink !== undefined && !this.#uplink.faceVisible });
+        }
         this.emit('avatarstate', data);
       }),
       options.session.on('avatarstats', (stats) => {
