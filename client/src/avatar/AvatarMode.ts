@@ -91,7 +91,9 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
         this.#avatarState = data;
         this.#rendering = renderedIdentity(this.#rendering, data);
         // Late news of a stopped avatar must not linger in the (cleared) panel.
-        if (this.#state === 'starting' || this.#state === 'on') this.#render.showState(data, { cameraOff: this.#options.view.cameraOff });
+        if (this.#state === 'starting' || this.#state === 'on') {
+          this.#render.showState(data, { cameraOff: this.#options.view.cameraOff, noFace: this.#uplink !== undefined && !this.#uplink.faceVisible });
+        }
         this.emit('avatarstate', data);
       }),
       options.session.on('avatarstats', (stats) => {
@@ -147,8 +149,9 @@ export class AvatarMode extends TypedEmitter<AvatarModeEvents> {
     try {
       await this.#options.session.startAvatar(identityId, undefined, this.#mouth === 'voice' ? 'voice' : undefined);
     } catch (error) {
-      // A later choice superseded this one (the server cancels it): that one's state counts.
-      if (selection !== this.#selections) return;
+      // A later choice superseded this one (the server cancels it): that one's state counts. Or
+      // avatar mode is being switched off, and its stopAvatar cancelled this start: as asked.
+      if (selection !== this.#selections || this.#state !== 'on') return;
       const failure = error instanceof Error ? error : new Error(String(error));
       const after = afterRefusedSwitch(identityId, userMessage(failure), this.#rendering);
       this.#identityId = after.picker;

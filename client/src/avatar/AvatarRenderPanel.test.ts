@@ -9,6 +9,15 @@ describe('avatarStateText', () => {
     expect(avatarStateText('camera', { state: 'calibrating', identityId: 'demo' }, true)).toMatch(/camera is off/);
   });
 
+  it('says why a camera-driven face idles when the camera sees no face', () => {
+    expect(avatarStateText('camera', idle, false, true)).toBe('Avatar idle (no motion) — no face in your camera: face it, with your face in the light');
+    expect(avatarStateText('camera', { state: 'hold', identityId: 'demo' }, false, true)).toMatch(/no face in your camera/);
+    // The camera being off is the first thing to fix.
+    expect(avatarStateText('camera', idle, true, true)).toMatch(/camera is off/);
+    expect(avatarStateText('camera', { state: 'live', identityId: 'demo' }, false, true)).toBe('Avatar live');
+    expect(avatarStateText('audio', idle, false, true)).toBe('Avatar idle (no voice reaching the server)');
+  });
+
   it('adds nothing with the camera on, for a live avatar, or for a voice-driven one', () => {
     expect(avatarStateText('camera', idle, false)).toBe('Avatar idle (no motion)');
     expect(avatarStateText('camera', { state: 'live', identityId: 'demo' }, true)).toBe('Avatar live');

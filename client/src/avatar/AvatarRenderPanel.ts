@@ -78,10 +78,13 @@ export class AvatarRenderPanel {
     this.#refusal.hidden = text === undefined;
   }
 
-  /** `cameraOff`: the participant turned their camera off (the face then idles for want of motion). */
-  showState(data: AvatarStateData, options: { cameraOff?: boolean } = {}): void {
+  /**
+   * `cameraOff`: the participant turned their camera off; `noFace`: the camera is on but the
+   * tracker finds no face in it (either way the face idles for want of motion).
+   */
+  showState(data: AvatarStateData, options: { cameraOff?: boolean; noFace?: boolean } = {}): void {
     this.#state.dataset['state'] = data.state;
-    this.#state.textContent = avatarStateText(this.#driver, data, options.cameraOff ?? false);
+    this.#state.textContent = avatarStateText(this.#driver, data, options.cameraOff ?? false, options.noFace ?? false);
   }
 
   showStats(s: AvatarStats): void {
@@ -95,12 +98,16 @@ export class AvatarRenderPanel {
 }
 
 /** The state line's words for a camera- or voice-driven avatar. */
-export function avatarStateText(driver: 'camera' | 'audio', data: AvatarStateData, cameraOff: boolean): string {
+export function avatarStateText(driver: 'camera' | 'audio', data: AvatarStateData, cameraOff: boolean, noFace = false): string {
   const text = (driver === 'audio' ? VOICE_STATE_TEXT[data.state] : undefined) ?? STATE_TEXT[data.state];
   const line = data.message ? `${text}: ${data.message}` : text;
-  // With the camera off nothing reaches the face tracker: say why the face idles, and the way out.
+  // With the camera off, or no face in it, nothing reaches the server: say why the face idles,
+  // and the way out.
   const waiting = data.state === 'calibrating' || data.state === 'hold' || data.state === 'easing' || data.state === 'idle';
-  return driver === 'camera' && cameraOff && waiting ? `${line} — your camera is off: turn it on to drive your avatar` : line;
+  if (driver !== 'camera' || !waiting) return line;
+  if (cameraOff) return `${line} — your camera is off: turn it on to drive your avatar`;
+  if (noFace) return `${line} — no face in your camera: face it, with your face in the light`;
+  return line;
 }
 
 /** The stats line: rendering figures, then voice → mouth (voice-driven only) and the lip sync for listeners. */

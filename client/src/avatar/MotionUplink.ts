@@ -74,6 +74,13 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #lastMediaTime = -1;
   #faceVisible = false;
+  /**
+   * The frame MediaPipe reads: a copy of the <video>'s current frame. Handed a <video> whose
+   * track Chromium crops and scales (a camera asked for a size it does not capture, e.g.
+   * `?quality=low` on a 640x480 camera), MediaPipe found no face in nearly every frame; a 2D
+   * canvas draw resamples the frame as displayed.
+   */
+  #frame: { canvas: HTMLCanvasElement; context: CanvasRenderingContext2D } | undefined;
   #closed = false;
 
   /** Opens the motion data channel and starts tracking. */
@@ -167,6 +174,8 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
     clearTimeout(this.#pollTimer);
     this.#video.pause();
     this.#video.srcObject = null;
+    if (this.#frame) this.#frame.canvas.width = this.#frame.canvas.height = 0;
+    this.#frame = undefined;
     void this.#session.closeDataChannel(this.dataProducer).catch(() => undefined);
     this.emit('close');
     this.removeAllListeners();
@@ -198,6 +207,23 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
    */
   paused = false;
 
+  /** The <video>'s current frame drawn at `width` x `height` on the uplink's canvas. */
+  #frameCopy(width: number, height: number): HTMLCanvasElement {
+    if (!this.#frame) {
+      const canvas = document.createElement('canvas');
+      const context = canvas.getContext('2d', { alpha: false });
+      if (!context) throw new Error('no 2D canvas context for the tracker\'s frame copy');
+      this.#frame = { canvas, context };
+    }
+    const { canvas, context } = this.#frame;
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+    context.drawImage(this.#video, 0, 0, width, height);
+    return canvas;
+  }
+
   #onFrame(metadata: VideoFrameMetadataLike): void {
     if (this.#closed || this.paused) return;
     const width = this.#video.videoWidth;
@@ -210,7 +236,7 @@ export class MotionUplink extends TypedEmitter<MotionUplinkEvents> {
       performance.timeOrigin + (typeof metadata.captureTime === 'number' && metadata.captureTime > 0 ? metadata.captureTime : nowMs);
     let face: TrackedFace | null;
     try {
-      face = this.#tracker.track(this.#video, nowMs);
+      face = this.#tracker.track(this.#frameCopy(width, height), nowMs);
     } catch (error) {
       console.warn('face tracking failed on a frame', error);
       face = null;

@@ -4,11 +4,8 @@
  * (`POST /api/self/identities`, with the invitation's join token when the page has one) and shows
  * the training progress live (server-sent events), then the link to rejoin with the new avatar.
  */
-import { z } from 'zod';
-import { apiErrorSchema, jobStatusSchema, type JobStatus } from '@shared/onboarding';
+import { apiErrorSchema, jobStatusSchema, selfUploadAcceptedSchema, type JobStatus, type SelfUploadAccepted } from '@shared/onboarding';
 import { h } from '../ui/dom';
-
-const selfAcceptedSchema = z.object({ identityId: z.string(), jobId: z.string(), jobKey: z.string(), token: z.string(), roomId: z.string() });
 
 const GUIDANCE = [
   'Look straight at the camera',
@@ -141,10 +138,10 @@ export class SelfOnboardingDialog {
       const err = apiErrorSchema.safeParse(res.body);
       throw new Error(err.success ? err.data.error.message : `the upload failed (${res.status})`);
     }
-    this.#progress(selfAcceptedSchema.parse(res.body));
+    this.#progress(selfUploadAcceptedSchema.parse(res.body));
   }
 
-  #progress(accepted: z.infer<typeof selfAcceptedSchema>): void {
+  #progress(accepted: SelfUploadAccepted): void {
     const bar = h('progress', { max: '1', value: '0', 'data-testid': 'self-progress' });
     const percent = h('span', { 'data-testid': 'self-percent' }, '0%');
     const status = h('p', { 'data-testid': 'self-status' }, 'Waiting for a free trainer…');
@@ -159,7 +156,7 @@ export class SelfOnboardingDialog {
     });
   }
 
-  #showJob(job: JobStatus, ui: { bar: HTMLProgressElement; percent: HTMLElement; status: HTMLElement; preview: HTMLImageElement }, accepted: z.infer<typeof selfAcceptedSchema>, key: string): void {
+  #showJob(job: JobStatus, ui: { bar: HTMLProgressElement; percent: HTMLElement; status: HTMLElement; preview: HTMLImageElement }, accepted: SelfUploadAccepted, key: string): void {
     ui.bar.value = job.progress;
     ui.percent.textContent = `${Math.round(job.progress * 100)}%`;
     if (job.previewUrl) {

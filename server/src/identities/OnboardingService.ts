@@ -127,6 +127,11 @@ export class OnboardingService {
         throw new RegistryError(400, code, `${where}: ${issue?.message ?? 'invalid'}`);
       }
       extra.check?.(fields.data);
+      // Known before any content check (seconds of Python); createIdentity checks again, for two
+      // uploads racing for the same id.
+      if (fields.data.identityId && this.registry.identityRow(fields.data.identityId)) {
+        throw new RegistryError(409, 'IDENTITY_EXISTS', `identity "${fields.data.identityId}" already exists`);
+      }
       const media = await inspectUpload(tmp, this.config.uploads);
       // Name it by its content: the Python tools pick the image or video reader by extension.
       await rename(tmp, `${tmp}.${media.ext}`);

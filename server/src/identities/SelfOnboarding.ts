@@ -12,19 +12,23 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { JobStatus } from '@shared/onboarding';
+import type { JobStatus, SelfUploadAccepted } from '@shared/onboarding';
 import { roomIdSchema } from '@shared/signalling';
 import type { Logger } from '../logger';
 import { JoinTokenError, type JoinGrant } from './JoinTokens';
 import type { OnboardingService } from './OnboardingService';
 import { RegistryError } from './RegistryError';
 
-export type SelfUploadAccepted = { identityId: string; jobId: string; jobKey: string; token: string; roomId: string };
 
 export class SelfOnboarding {
   readonly #service: OnboardingService;
   readonly #keySecret: string;
   readonly #log: Logger;
+  /**
+   * Self uploads received or checked right now: each will become a pending job, so they count
+   * against `maxPendingSelfJobs` with the queued and running ones (the check takes seconds).
+   */
+  #uploading = 0;
 
   constructor(service: OnboardingService, keySecret: string, logger: Logger) {
     this.#service = service;
@@ -62,12 +66,23 @@ export class SelfOnboarding {
     const pending = this.#service.registry.db
       .prepare(`SELECT COUNT(*) AS n FROM jobs j JOIN consents c ON c.identity_id = j.identity_id WHERE c.method = 'self' AND j.state IN ('queued', 'running')`)
       .get() as { n: number };
-    if (pending.n >= config.maxPendingSelfJobs) {
-      throw new RegistryError(429, 'SELF_QUEUE_FULL', `${pending.n} avatars are being made already; try again in a few minutes`);
+    const busy = pending.n + this.#uploading;
+    if (busy >= config.maxPendingSelfJobs) {
+      throw new RegistryError(429, 'SELF_QUEUE_FULL', `${busy} avatars are being made already; try again in a few minutes`);
     }
     if (requestedRoom !== undefined && !roomIdSchema.safeParse(requestedRoom).success) {
       throw new RegistryError(400, 'BAD_REQUEST', 'room: a room id has only letters, digits, "_" and "-"');
     }
+    // Counted from here (no await since the count above) until the upload is a job or refused.
+    this.#uploading += 1;
+    try {
+      return await this.#accept(req, config, grant, requestedRoom);
+    } finally {
+      this.#uploading -= 1;
+    }
+  }
+
+  async #accept(req: IncomingMessage, config: OnboardingService['config'], grant: JoinGrant | undefined, requestedRoom: string | undefined): Promise<SelfUploadAccepted> {
     const roomId = grant?.roomId ?? requestedRoom ?? config.demo.roomId;
     const accepted = await this.#service.upload(req, 'self', 'self', {
       check: (fields) => {

@@ -67,8 +67,10 @@ export function onboardingRoutes(service: OnboardingService): Router {
   };
   const idParam = (req: Request) => parse(identityIdSchema, req.params.id, 'identity id');
   const versionParam = (req: Request) => {
-    const v = Number(req.params.v);
-    if (!Number.isInteger(v) || v < 1) throw new HttpError(400, 'BAD_REQUEST', 'version must be a positive integer');
+    // Decimal digits only: Number() alone also takes '0x1', '1e3', '+1', '1.0' and blanks.
+    const text = String(req.params.v);
+    const v = /^[1-9][0-9]{0,8}$/.test(text) ? Number(text) : NaN;
+    if (!Number.isInteger(v)) throw new HttpError(400, 'BAD_REQUEST', 'version must be a positive integer');
     return v;
   };
   const jobParam = (req: Request) => parse(jobIdSchema, req.params.id, 'job id');

@@ -18,6 +18,7 @@ import {
   joinTokenResponseSchema,
   publishRequestSchema,
   rollbackRequestSchema,
+  selfUploadAcceptedSchema,
   uploadAcceptedSchema,
 } from '@shared/onboarding';
 
@@ -94,6 +95,7 @@ function build(): object {
   });
   r.registerPath({ method: 'delete', path: '/api/identities/{id}/versions/{v}', summary: 'Delete a version and its files', security, request: { params: versionParams }, responses: { 204: { description: 'Deleted' }, ...errors } });
   r.registerPath({ method: 'get', path: '/api/identities/{id}/versions/{v}/preview', summary: 'The version\'s side-by-side preview', security, request: { params: versionParams }, responses: { 200: { description: 'Image or video' }, ...errors } });
+  r.registerPath({ method: 'get', path: '/api/identities/{id}/versions/{v}/report', summary: 'The version\'s gate report file', security, request: { params: versionParams }, responses: { 200: { description: 'The report as the trainer wrote it' }, ...errors } });
   r.registerPath({ method: 'post', path: '/api/identities/{id}/jobs', summary: 'Train again from the same source (a new version when it succeeds)', security, request: { params: idParams }, responses: { 201: { description: 'The queued job', content: json(JobStatus) }, ...errors } });
   r.registerPath({ method: 'post', path: '/api/identities/{id}/rollback', summary: 'Publish an earlier version', security, request: { params: idParams, body: { content: json(rollbackRequestSchema) } }, responses: { 200: { description: 'The identity after rollback', content: json(IdentityDetail) }, 409: { description: 'No earlier version', content: json(ApiError) }, ...errors } });
   r.registerPath({ method: 'post', path: '/api/identities/{id}/grants', summary: 'Let a room (and participant) drive the identity', security, request: { params: idParams, body: { content: json(Grant) } }, responses: { 201: { description: 'Granted', content: json(Grant) }, ...errors } });
@@ -107,6 +109,36 @@ function build(): object {
   r.registerPath({ method: 'get', path: '/api/events', summary: 'Server-sent events: `job` (JobStatus) on every job change', security, responses: { 200: { description: 'text/event-stream' }, 401: errors[401] } });
   r.registerPath({ method: 'post', path: '/api/tokens', summary: 'Issue a participant join token (JWT)', security, request: { body: { content: json(joinTokenRequestSchema) } }, responses: { 201: { description: 'The token', content: json(joinTokenResponseSchema) }, ...errors } });
   r.registerPath({ method: 'get', path: '/api/audit', summary: 'The audit log, newest first', security, request: { query: z.object({ identityId: identityIdSchema.optional() }) }, responses: { 200: { description: 'Entries', content: json(z.object({ entries: z.array(auditEntrySchema) })) }, 401: errors[401] } });
+  r.registerPath({ method: 'get', path: '/api/openapi.json', summary: 'This document (no token)', responses: { 200: { description: 'OpenAPI 3.1 JSON' } } });
+  r.registerPath({ method: 'post', path: '/api/admin/session', summary: 'Sets the admin cookie (for <img>, <video> and EventSource on the admin page)', security, responses: { 204: { description: 'Cookie set' }, 401: errors[401] } });
+
+  // "Create my avatar": no admin token. A join token as bearer (required with SELF_ONBOARDING=token), or none with `open`.
+  const keyQuery = z.object({ key: z.string().describe('The jobKey returned by the upload') });
+  const selfErrors = {
+    400: errors[400],
+    401: { description: 'Bad join token (or none where one is required), or a wrong job key', content: json(ApiError) },
+  };
+  r.registerPath({
+    method: 'post',
+    path: '/api/self/identities',
+    summary: 'Upload your own clip or portrait with your own consent (subjectName = uploadedBy); granted to you in the room, published when it passes its gates',
+    request: {
+      query: z.object({ room: z.string().optional().describe('Your room (without a join token; a token\'s room wins)') }),
+      body: { content: { 'multipart/form-data': { schema: z.object({ file: z.string().describe('the clip or portrait; binary'), displayName: z.string(), consent: z.string().describe('JSON of Consent') }) } } },
+    },
+    responses: {
+      201: { description: 'Accepted; the job is queued', content: json(selfUploadAcceptedSchema) },
+      ...selfErrors,
+      403: { description: 'Self-onboarding is off (SELF_ONBOARDING_OFF)', content: json(ApiError) },
+      413: { description: 'Upload, image or clip too large', content: json(ApiError) },
+      415: { description: 'Not an accepted image or video type or codec', content: json(ApiError) },
+      422: { description: 'Refused: no face, several faces, face too small, clip too long, unreadable', content: json(ApiError) },
+      429: { description: 'Too many self-onboarding jobs waiting or running (SELF_QUEUE_FULL)', content: json(ApiError) },
+    },
+  });
+  r.registerPath({ method: 'get', path: '/api/self/jobs/{id}', summary: 'Your job\'s state and progress', request: { params: jobParams, query: keyQuery }, responses: { 200: { description: 'The job', content: json(JobStatus) }, ...selfErrors, 404: errors[404] } });
+  r.registerPath({ method: 'get', path: '/api/self/jobs/{id}/events', summary: 'Server-sent events: `job` (JobStatus) on every change of your job', request: { params: jobParams, query: keyQuery }, responses: { 200: { description: 'text/event-stream' }, ...selfErrors, 404: errors[404] } });
+  r.registerPath({ method: 'get', path: '/api/self/jobs/{id}/preview.png', summary: 'Your job\'s latest preview frame', request: { params: jobParams, query: keyQuery }, responses: { 200: { description: 'image/png' }, ...selfErrors, 404: errors[404] } });
 
   return new OpenApiGeneratorV31(r.definitions).generateDocument({
     openapi: '3.1.0',

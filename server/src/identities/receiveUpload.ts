@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { RegistryError } from './RegistryError';
 
@@ -41,6 +41,8 @@ export async function receiveUpload(req: IncomingMessage, o: { tmpDir: string; m
   const fields: Record<string, string> = {};
   let file: ReceivedUpload['file'] | undefined;
   let writing: Promise<void> | undefined;
+  /** The file part being written (destroyed on a refusal, so the write ends and its descriptor closes). */
+  let part: Readable | undefined;
   let failure: RegistryError | undefined;
   const fail = (error: RegistryError) => {
     failure ??= error;
@@ -57,6 +59,7 @@ export async function receiveUpload(req: IncomingMessage, o: { tmpDir: string; m
         stream.resume();
         return;
       }
+      part = stream;
       const hash = createHash('sha256');
       let bytes = 0;
       const tap = new Transform({
@@ -83,7 +86,12 @@ export async function receiveUpload(req: IncomingMessage, o: { tmpDir: string; m
     bb.on('fieldsLimit', () => fail(new RegistryError(400, 'BAD_REQUEST', 'Too many fields in the upload.')));
     bb.on('error', (error) => reject(new RegistryError(400, 'BAD_REQUEST', `The multipart body is malformed: ${(error as Error).message}`)));
     bb.on('close', () => resolve());
-    req.on('aborted', () => reject(new RegistryError(400, 'UPLOAD_ABORTED', 'The upload was interrupted.')));
+    const aborted = () => reject(new RegistryError(400, 'UPLOAD_ABORTED', 'The upload was interrupted.'));
+    req.on('aborted', aborted);
+    // 'aborted' is deprecated; a request that closes incomplete is the same thing.
+    req.on('close', () => {
+      if (!req.complete) aborted();
+    });
     req.on('error', (error) => reject(new RegistryError(400, 'UPLOAD_ABORTED', `The upload failed: ${error.message}`)));
   });
   req.pipe(bb);
@@ -96,6 +104,10 @@ export async function receiveUpload(req: IncomingMessage, o: { tmpDir: string; m
     return { fields, file };
   } catch (error) {
     req.unpipe(bb);
+    // A part cut off mid-file never ends by itself (busboy waits for the rest of a body that will
+    // not come): end its write (and close the file) now.
+    part?.destroy();
+    bb.destroy();
     await writing?.catch(() => undefined);
     await rm(path, { force: true });
     throw error instanceof RegistryError ? error : new RegistryError(400, 'BAD_REQUEST', String(error));

@@ -40,9 +40,10 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function upload(file: string | undefined, o: { consent?: unknown; displayName?: string; token?: string | null } = {}) {
+async function upload(file: string | undefined, o: { consent?: unknown; displayName?: string; token?: string | null; identityId?: string } = {}) {
   const form = new FormData();
   form.set('displayName', o.displayName ?? 'Sam Zero');
+  if (o.identityId) form.set('identityId', o.identityId);
   if (o.consent !== null) form.set('consent', JSON.stringify(o.consent ?? consent));
   if (file) form.set('file', new Blob([readFileSync(file)]), basename(file));
   const token = o.token === undefined ? ADMIN : o.token;
@@ -189,6 +190,18 @@ describe.skipIf(studentCliMissing)('POST /api/identities with the real face chec
     expect(job).toMatchObject({ state: 'queued', progress: 0, stage: null, identityId });
     const detail = await (await fetch(`${server.url}/api/identities/${identityId}`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json();
     expect(detail).toMatchObject({ displayName: 'Sam Zero', consent: { ...consent, method: 'admin' }, source: { kind: 'portrait', mime: 'image/jpeg', width: 600, height: 704, rotation: 0 } });
+  });
+
+  it('refuses an identity id that already exists before the face check (409 IDENTITY_EXISTS, nothing left)', async () => {
+    const [existing] = server.onboarding.registry.listIdentities();
+    if (!existing) throw new Error('the portrait above made no identity');
+    const before = count();
+    const started = performance.now();
+    const r = await upload(inputs.portrait, { identityId: existing.id });
+    expect(r).toMatchObject({ status: 409, body: { error: { code: 'IDENTITY_EXISTS' } } });
+    // The face check is seconds of Python; a known id is refused without it.
+    expect(performance.now() - started).toBeLessThan(1500);
+    expectNothingLeft(before);
   });
 
   it('accepts a photo stored rotated with EXIF orientation 6, upright (600×704, rotation 90)', async () => {

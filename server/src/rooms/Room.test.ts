@@ -80,6 +80,21 @@ describe('Room', () => {
     expect((await worker.dump()).routerIds).not.toContain(r.router.id);
   });
 
+  it('answers NOT_FOUND (not INTERNAL) to a resume of a consumer the worker closed an instant earlier', async () => {
+    const r = await newRoom();
+    const alice = joinPeer(r, 'Alice');
+    const bob = joinPeer(r, 'Bob');
+    const send = await r.createWebRtcTransport(alice.peer, { direction: 'send' });
+    const producer = await r.produce(alice.peer, { transportId: send.transportId, kind: 'audio', rtpParameters: opusRtpParameters(2222), source: 'mic' });
+    const recv = await r.createWebRtcTransport(bob.peer, { direction: 'recv' });
+    const consumed = await r.consume(bob.peer, { transportId: recv.transportId, producerId: producer.id });
+    // The producer closes (e.g. its avatar stopped); the consumer's end reaches Node only later,
+    // after the page has already asked to resume it.
+    alice.peer.producers.get(producer.id)?.close();
+    const resume = r.setConsumerPaused(bob.peer, consumed.consumerId, false);
+    await expect(resume).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('closes a peer with all it owns: transports, producers, consumers, data producers', async () => {
     const r = await newRoom();
     const alice = joinPeer(r, 'Alice');

@@ -340,8 +340,17 @@ export class Room extends TypedEmitter<RoomEvents> {
   async setConsumerPaused(peer: Peer, consumerId: string, paused: boolean): Promise<void> {
     this.#assertMember(peer);
     const consumer = peer.consumer(consumerId);
-    if (paused) await consumer.pause();
-    else await consumer.resume();
+    try {
+      if (paused) await consumer.pause();
+      else await consumer.resume();
+    } catch (error) {
+      // Its producer closed (an avatar stopped, a peer left) while the request was on its way:
+      // the worker has closed the consumer, and tells this side only after it answered the
+      // request. Same answer as an unknown id.
+      const source = this.#producerOwner(consumer.producerId)?.producer;
+      if (consumer.closed || !source || source.closed) throw new NotFoundError('consumer', consumerId);
+      throw error;
+    }
   }
 
   closeDataProducer(peer: Peer, dataProducerId: string): void {

@@ -56,6 +56,13 @@ export const uploadFieldsSchema = z.object({
 export const uploadAcceptedSchema = z.object({ identityId: identityIdSchema, jobId: jobIdSchema });
 export type UploadAccepted = z.infer<typeof uploadAcceptedSchema>;
 
+/**
+ * `POST /api/self/identities` ("Create my avatar") → 201: the upload's job, the key that opens
+ * that job's progress (`/api/self/jobs/:id?key=`), and a join token naming the new identity.
+ */
+export const selfUploadAcceptedSchema = uploadAcceptedSchema.extend({ jobKey: z.string().min(1), token: z.string().min(1), roomId: z.string().min(1) });
+export type SelfUploadAccepted = z.infer<typeof selfUploadAcceptedSchema>;
+
 export const apiErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 export type ApiError = z.infer<typeof apiErrorSchema>;
 
