@@ -150,6 +150,12 @@ describe.skipIf(studentCliMissing)('training jobs (real CLI)', () => {
   it('cancels a running job and stops its process', async () => {
     const { jobId } = await upload(server.url, inputs.portrait, 'Cancelled');
     await watchJob(server, jobId, (s) => s.state === 'running' && s.stage !== null);
+    // Training again while this job runs is refused (a double click must not train twice).
+    const identityId = server.onboarding.registry.jobs.get(jobId)!.identity_id;
+    const again = await fetch(`${server.url}/api/identities/${identityId}/jobs`, { method: 'POST', headers: auth });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: { code: 'JOB_ACTIVE' } });
+    expect(server.onboarding.registry.jobs.list({ identityId })).toHaveLength(1);
     const pid = server.onboarding.registry.jobs.get(jobId)!.child_pid!;
     const start = processStartTime(pid);
     const res = await fetch(`${server.url}/api/jobs/${jobId}/cancel`, { method: 'POST', headers: auth });

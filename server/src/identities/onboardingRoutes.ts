@@ -40,6 +40,7 @@ import {
 import type { z } from 'zod';
 import { HttpError } from '../http/HttpError';
 import type { OnboardingService } from './OnboardingService';
+import { RegistryError } from './RegistryError';
 import { openApiDocument } from './openApiDocument';
 
 export const ADMIN_COOKIE = 'avatar_admin';
@@ -159,7 +160,12 @@ export function onboardingRoutes(service: OnboardingService): Router {
     });
   }
   router.post('/identities/:id/jobs', requireAdmin, (req, res) => {
-    const jobId = service.registry.createJob(idParam(req), actor);
+    const id = idParam(req);
+    // A second click while one is queued or running would train the same source twice.
+    if (service.queue.hasActiveJob(id)) {
+      throw new RegistryError(409, 'JOB_ACTIVE', `identity "${id}" already has a training job queued or running; wait for it or cancel it first`);
+    }
+    const jobId = service.registry.createJob(id, actor);
     service.queue.pump();
     res.status(201).json(service.queue.status(jobId));
   });
