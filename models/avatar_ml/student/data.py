@@ -189,19 +189,23 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
                     count: int, progress: ProgressFn | None = None, seed: int = 0,
                     exclude_sha256: str | None = None,
                     exclude_names: tuple[str, ...] = (), matte: str = "grabcut",
-                    head_motion: float = 0.0, lip_part: float = 0.0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                    head_motion: float = 0.0, lip_part: float = 0.0,
+                    neutral: str = "first") -> tuple[np.ndarray, np.ndarray, list[str]]:
     """`count` teacher frames (256x256 uint8, reference square) over the retargeted motion library,
     with their driving landmarks (reference coordinates). `neutral_px`: (478,3) in source-frame coordinates.
     `matte`: the teacher's person matte, "grabcut" (its own) or "selfie" (the learned selfie matte).
     `head_motion`: the share of frames (0..1, drawn per frame) whose driving landmarks get a random
     in-plane head motion (`random_head_motion`) on top of the retargeted one.
     `lip_part`: the share of frames (0..1, drawn per frame) whose lips are parted (`part_lips`) to an
-    opening drawn uniformly from `LIP_PART_OPENING`, before any head motion."""
+    opening drawn uniformly from `LIP_PART_OPENING`, before any head motion.
+    `neutral`: each library clip's retarget neutral frame, "first" (its first valid frame) or
+    "closed-mouth" (`landmarks.retarget.closed_mouth_frame`: no lips pushed through each other when the
+    clip starts with the mouth open)."""
     if not 0.0 <= head_motion <= 1.0:
         raise ValueError(f"head_motion must be in [0, 1], got {head_motion}")
     if not 0.0 <= lip_part <= 1.0:
         raise ValueError(f"lip_part must be in [0, 1], got {lip_part}")
-    from ..landmarks.retarget import retarget
+    from ..landmarks.retarget import driver_neutral, retarget
     from ..teacher import TeacherConfig, TeacherRenderer
 
     side = int(round(ref.side))
@@ -227,7 +231,7 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
         valid = np.nonzero(track.valid)[0]
         if len(valid) == 0:
             continue
-        rt = retarget(track, int(valid[0]), neutral_px, (source.width, source.height))
+        rt = retarget(track, driver_neutral(track, neutral), neutral_px, (source.width, source.height))
         ok = np.nonzero(rt.valid & np.all(np.isfinite(rt.landmarks), axis=(1, 2)))[0]
         pick = np.sort(rng.choice(ok, size=min(per, len(ok)), replace=False))
         driven = rt.landmarks[pick]
@@ -253,7 +257,7 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
 def build_training_set(source: Source, extractor, train_frames: int, teacher_count: int,
                        progress: ProgressFn | None = None, track=None,
                        exclude_motion: tuple[str, ...] = (), matte: str = "grabcut",
-                       head_motion: float = 0.0, lip_part: float = 0.0) -> TrainingSet:
+                       head_motion: float = 0.0, lip_part: float = 0.0, driver_neutral: str = "first") -> TrainingSet:
     """Everything `train` fits on. `train_frames`: how many leading clip frames are training data."""
     if track is None:
         track = track_source(source, extractor, train_frames if source.kind == "clip" else 1, progress)
@@ -269,7 +273,7 @@ def build_training_set(source: Source, extractor, train_frames: int, teacher_cou
     source_rgb = ref.crop(source.frames[neutral_frame], OUT_SIZE)
     t_frames, t_lm, names = teacher_renders(source, neutral_frame, neutral_px, ref, teacher_count, progress,
                                             exclude_names=exclude_motion, matte=matte, head_motion=head_motion,
-                                            lip_part=lip_part)
+                                            lip_part=lip_part, neutral=driver_neutral)
     if source.kind == "clip":
         r_idx = valid[valid < train_frames]
         r_frames = np.stack([ref.crop(source.frames[i], OUT_SIZE) for i in r_idx])
