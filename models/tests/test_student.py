@@ -506,3 +506,55 @@ def test_teacher_renders_with_lip_part_open_the_driving_mouths():
     assert np.abs(parted.astype(int) - plain.astype(int)).max() > 50  # the teacher rendered the parted lips
     with pytest.raises(ValueError, match="lip_part"):
         teacher_renders(src, 0, neutral, ref, 1, lip_part=-0.1)
+
+
+def _signed_lip_gap(lm: np.ndarray) -> np.ndarray:
+    """(…,478,3) -> lower minus upper inner lip (14 - 13) along the face's downward axis, over mouth width:
+    negative when the lips are pushed through each other."""
+    xy = np.asarray(lm)[..., :2]
+    e = xy[..., 308, :] - xy[..., 78, :]
+    w = np.linalg.norm(e, axis=-1)
+    down = np.stack([-e[..., 1], e[..., 0]], -1) / w[..., None]
+    down = down * np.sign(((xy[..., 152, :] - (xy[..., 308, :] + xy[..., 78, :]) / 2) * down).sum(-1))[..., None]
+    return ((xy[..., 14, :] - xy[..., 13, :]) * down).sum(-1) / w
+
+
+def test_closed_mouth_driver_neutral_keeps_retargeted_lips_apart():
+    """WDA_KatieHill_000 starts mid-word (frame 0 opening ~0.2): retargeted from its first frame onto a
+    closed mouth, its more-closed frames push the lower lip above the upper one; from its closed-mouth
+    frame they do not, and the retargeted opening follows the driver's own."""
+    from avatar_ml.landmarks.retarget import closed_mouth_frame, driver_neutral, retarget
+    from avatar_ml.teacher.topology import mouth_opening
+
+    kh = load_track(MOTION / "WDA_KatieHill_000.npz")
+    target = _neutral()
+    assert driver_neutral(kh, "first") == 0 and mouth_opening(kh.landmarks[0]) > 0.15
+    n = driver_neutral(kh, "closed-mouth")
+    assert n == closed_mouth_frame(kh) and n > 0
+    o = mouth_opening(kh.landmarks[kh.valid])
+    assert mouth_opening(kh.landmarks[n]) <= o.min() + 0.02
+    own = mouth_opening(kh.landmarks)
+    for choice, crossed_max, corr_min in (("first", 1.0, -1.0), ("closed-mouth", 0.02, 0.95)):
+        rt = retarget(kh, driver_neutral(kh, choice), target)
+        ok = rt.valid & np.all(np.isfinite(rt.landmarks), axis=(1, 2))
+        crossed = float((_signed_lip_gap(rt.landmarks[ok]) < -0.02).mean())
+        corr = float(np.corrcoef(mouth_opening(rt.landmarks[ok]), own[ok])[0, 1])
+        if choice == "first":
+            assert crossed > 0.2 and corr < 0  # the fault this option exists for
+        else:
+            assert crossed <= crossed_max and corr >= corr_min
+    d10 = load_track(MOTION / "d10.npz")  # starts with the mouth closed: both choices agree
+    assert driver_neutral(d10, "closed-mouth") == driver_neutral(d10, "first") == 0
+    with pytest.raises(ValueError, match="driver neutral"):
+        driver_neutral(kh, "middle")
+
+
+def test_driver_neutral_recipe_field_defaults_and_bounds():
+    from avatar_ml.student.trainer import PORTRAIT_DRIVER_NEUTRAL, recipe_for
+
+    assert recipe_for("default", "portrait").driver_neutral == PORTRAIT_DRIVER_NEUTRAL
+    assert recipe_for("default", "clip").driver_neutral == "first"
+    assert recipe_for("fast", "clip", driver_neutral="closed-mouth").driver_neutral == "closed-mouth"
+    assert "driver_neutral" in recipe_for("default", "portrait").as_dict()
+    with pytest.raises(ValueError, match="driver_neutral"):
+        recipe_for("default", "portrait", driver_neutral="last")
