@@ -469,6 +469,12 @@ def test_part_lips_opens_the_mouth_by_lowering_the_lower_lip_only():
         assert np.all(moved[above] == 0)
         assert np.all(out[:, 1] >= lm[:, 1] - 1e-7)  # nothing moves up
         assert np.array_equal(out[:, 2], lm[:, 2])
+    from avatar_ml.eval.retarget_mouth import signed_lip_gap
+
+    assert signed_lip_gap(part_lips(lm, size, 0.3)) > 0.25  # parted, not crossed
+    crossed = lm.copy()
+    crossed[14, 1] = lm[13, 1] - 0.01  # lower inner lip above the upper one
+    assert signed_lip_gap(crossed) < 0
     wide = part_lips(lm, size, 0.3)
     assert np.array_equal(part_lips(wide, size, 0.2), wide)
 
@@ -508,21 +514,11 @@ def test_teacher_renders_with_lip_part_open_the_driving_mouths():
         teacher_renders(src, 0, neutral, ref, 1, lip_part=-0.1)
 
 
-def _signed_lip_gap(lm: np.ndarray) -> np.ndarray:
-    """(…,478,3) -> lower minus upper inner lip (14 - 13) along the face's downward axis, over mouth width:
-    negative when the lips are pushed through each other."""
-    xy = np.asarray(lm)[..., :2]
-    e = xy[..., 308, :] - xy[..., 78, :]
-    w = np.linalg.norm(e, axis=-1)
-    down = np.stack([-e[..., 1], e[..., 0]], -1) / w[..., None]
-    down = down * np.sign(((xy[..., 152, :] - (xy[..., 308, :] + xy[..., 78, :]) / 2) * down).sum(-1))[..., None]
-    return ((xy[..., 14, :] - xy[..., 13, :]) * down).sum(-1) / w
-
-
 def test_closed_mouth_driver_neutral_keeps_retargeted_lips_apart():
     """WDA_KatieHill_000 starts mid-word (frame 0 opening ~0.2): retargeted from its first frame onto a
     closed mouth, its more-closed frames push the lower lip above the upper one; from its closed-mouth
     frame they do not, and the retargeted opening follows the driver's own."""
+    from avatar_ml.eval.retarget_mouth import signed_lip_gap as _signed_lip_gap
     from avatar_ml.landmarks.retarget import closed_mouth_frame, driver_neutral, retarget
     from avatar_ml.teacher.topology import mouth_opening
 
