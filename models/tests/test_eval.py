@@ -283,3 +283,26 @@ def test_student_60_40_protocol_trains_and_scores_every_method_on_the_held_out_f
     assert gates["metrics"]["ssim"]["threshold"] == m["methods"]["teacher"]["ssim"]
     assert gates["passed"] == m["gates"]["passed"] and "student gates" in (out / "gate_report.txt").read_text()
     assert (out / "student" / "manifest.json").is_file()
+
+
+def test_cli_cross_reenactment_records_a_closed_mouth_driver_neutral(tmp_path):
+    """--driver-neutral closed-mouth: the retarget neutral is the driver's first frame with the mouth within
+    0.02 of its most closed (of the frames read), and metrics.json says which; a bad choice is refused."""
+    from avatar_ml.eval.__main__ import parse_args
+    from avatar_ml.landmarks.track_io import load_track
+    from avatar_ml.teacher.topology import mouth_opening
+
+    with pytest.raises(SystemExit):
+        parse_args(["--model", "teacher", "--clip", str(MEDIA / "d18.mp4"), "--out", str(tmp_path), "--driver-neutral", "x"])
+    out = tmp_path / "cross"
+    cmd = [sys.executable, "-m", "avatar_ml.eval", "--model", "teacher", "--clip", str(MEDIA / "d18.mp4"),
+           "--driver", str(MEDIA / "WDA_KatieHill_000.mp4"), "--driver-neutral", "closed-mouth", "--frames", "12",
+           "--identity-stride", "6", "--no-degraded", "--no-video", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=REPO, env={"PYTHONPATH": str(REPO / "models"), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["driver_neutral"] == "closed-mouth"
+    o = mouth_opening(load_track(REPO / "models" / "motion_library" / "WDA_KatieHill_000.npz").landmarks[:12])
+    n = m["driver_neutral_frame"]
+    assert 0 <= n < 12 and o[n] <= o.min() + 0.03  # the library's track of the same frames (tracked alike)

@@ -466,3 +466,110 @@ def test_ssim_loss_matches_the_harness_metric_and_the_pooled_form():
     assert abs(float(ssim_map(ta, tb).mean()) - ssim(a, b)) < 1e-4
     x = torch.rand(2, 3, 40, 40).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)  # channels-last, like render()
     assert torch.allclose(box_mean(x, 7), F.avg_pool2d(x, 7, 1), atol=1e-6)
+
+
+def test_part_lips_opens_the_mouth_by_lowering_the_lower_lip_only():
+    """part_lips reaches the target opening (teacher.topology.mouth_opening), moves only the lower lip and
+    what lies below the corner line (downwards), keeps the upper lip and corners, and leaves a mouth that
+    is already open enough alone."""
+    from avatar_ml.student.data import LOWER_LIP, MOUTH_CORNERS, UPPER_LIP, part_lips
+    from avatar_ml.teacher.topology import mouth_opening
+
+    lm, size = _neutral(), (512, 512)
+    assert mouth_opening(lm) < 0.05
+    for target in (0.05, 0.2, 0.4):
+        out = part_lips(lm, size, target)
+        assert out.shape == lm.shape and out.dtype == np.float32
+        assert abs(float(mouth_opening(out)) - target) < 0.01
+        moved = np.linalg.norm(out[:, :2] - lm[:, :2], axis=1)
+        assert np.all(moved[UPPER_LIP] == 0) and np.all(moved[MOUTH_CORNERS] == 0)
+        assert np.all(moved[LOWER_LIP] > 0)
+        above = (lm[:, 1] < lm[[78, 308], 1].min() - 0.01)  # above the mouth corners (upright face)
+        assert np.all(moved[above] == 0)
+        assert np.all(out[:, 1] >= lm[:, 1] - 1e-7)  # nothing moves up
+        assert np.array_equal(out[:, 2], lm[:, 2])
+    from avatar_ml.eval.retarget_mouth import signed_lip_gap
+
+    assert signed_lip_gap(part_lips(lm, size, 0.3)) > 0.25  # parted, not crossed
+    crossed = lm.copy()
+    crossed[14, 1] = lm[13, 1] - 0.01  # lower inner lip above the upper one
+    assert signed_lip_gap(crossed) < 0
+    wide = part_lips(lm, size, 0.3)
+    assert np.array_equal(part_lips(wide, size, 0.2), wide)
+
+
+def test_lip_part_recipe_field_defaults_and_bounds():
+    from avatar_ml.student.trainer import PORTRAIT_LIP_PART, recipe_for
+
+    assert recipe_for("default", "portrait").lip_part == PORTRAIT_LIP_PART
+    assert recipe_for("default", "clip").lip_part == 0.0
+    assert recipe_for("default", "portrait", lip_part=0.0).lip_part == 0.0
+    assert recipe_for("fast", "clip", lip_part=0.35).lip_part == 0.35
+    assert "lip_part" in recipe_for("default", "portrait").as_dict()  # in the manifest's recipe and resume key
+    with pytest.raises(ValueError, match="lip_part"):
+        recipe_for("default", "portrait", lip_part=1.5)
+
+
+def test_teacher_renders_with_lip_part_open_the_driving_mouths():
+    """lip_part=1: every render's driving mouth is at least LIP_PART_OPENING[0] open; lip_part=0: exactly
+    the renders without it."""
+    from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
+    from avatar_ml.student.data import LIP_PART_OPENING, teacher_renders, track_source
+    from avatar_ml.student.reference import reference_square
+    from avatar_ml.student.source import load_source
+    from avatar_ml.teacher.topology import mouth_opening
+
+    src = load_source(PORTRAIT)
+    neutral = track_source(src, FaceLandmarkExtractor(threads=1), 1).landmarks[0]
+    ref = reference_square(neutral, src.width, src.height)
+    plain, lm0, _ = teacher_renders(src, 0, neutral, ref, 6)
+    again, lm0b, _ = teacher_renders(src, 0, neutral, ref, 6, lip_part=0.0)
+    parted, lm1, _ = teacher_renders(src, 0, neutral, ref, 6, lip_part=1.0)
+    assert np.array_equal(lm0, lm0b) and np.array_equal(plain, again)
+    assert np.all(mouth_opening(lm1) >= LIP_PART_OPENING[0] - 1e-3)
+    assert np.all(mouth_opening(lm1) >= mouth_opening(lm0) - 1e-3)
+    assert np.abs(parted.astype(int) - plain.astype(int)).max() > 50  # the teacher rendered the parted lips
+    with pytest.raises(ValueError, match="lip_part"):
+        teacher_renders(src, 0, neutral, ref, 1, lip_part=-0.1)
+
+
+def test_closed_mouth_driver_neutral_keeps_retargeted_lips_apart():
+    """WDA_KatieHill_000 starts mid-word (frame 0 opening ~0.2): retargeted from its first frame onto a
+    closed mouth, its more-closed frames push the lower lip above the upper one; from its closed-mouth
+    frame they do not, and the retargeted opening follows the driver's own."""
+    from avatar_ml.eval.retarget_mouth import signed_lip_gap as _signed_lip_gap
+    from avatar_ml.landmarks.retarget import closed_mouth_frame, driver_neutral, retarget
+    from avatar_ml.teacher.topology import mouth_opening
+
+    kh = load_track(MOTION / "WDA_KatieHill_000.npz")
+    target = _neutral()
+    assert driver_neutral(kh, "first") == 0 and mouth_opening(kh.landmarks[0]) > 0.15
+    n = driver_neutral(kh, "closed-mouth")
+    assert n == closed_mouth_frame(kh) and n > 0
+    o = mouth_opening(kh.landmarks[kh.valid])
+    assert mouth_opening(kh.landmarks[n]) <= o.min() + 0.02
+    own = mouth_opening(kh.landmarks)
+    for choice, crossed_max, corr_min in (("first", 1.0, -1.0), ("closed-mouth", 0.02, 0.95)):
+        rt = retarget(kh, driver_neutral(kh, choice), target)
+        ok = rt.valid & np.all(np.isfinite(rt.landmarks), axis=(1, 2))
+        crossed = float((_signed_lip_gap(rt.landmarks[ok]) < -0.02).mean())
+        corr = float(np.corrcoef(mouth_opening(rt.landmarks[ok]), own[ok])[0, 1])
+        if choice == "first":
+            assert crossed > 0.2 and corr < 0  # the fault this option exists for
+        else:
+            assert crossed <= crossed_max and corr >= corr_min
+    d10 = load_track(MOTION / "d10.npz")  # starts with the mouth closed: both choices agree
+    assert driver_neutral(d10, "closed-mouth") == driver_neutral(d10, "first") == 0
+    with pytest.raises(ValueError, match="driver neutral"):
+        driver_neutral(kh, "middle")
+
+
+def test_driver_neutral_recipe_field_defaults_and_bounds():
+    from avatar_ml.student.trainer import PORTRAIT_DRIVER_NEUTRAL, recipe_for
+
+    assert recipe_for("default", "portrait").driver_neutral == PORTRAIT_DRIVER_NEUTRAL
+    assert recipe_for("default", "clip").driver_neutral == "first"
+    assert recipe_for("fast", "clip", driver_neutral="closed-mouth").driver_neutral == "closed-mouth"
+    assert "driver_neutral" in recipe_for("default", "portrait").as_dict()
+    with pytest.raises(ValueError, match="driver_neutral"):
+        recipe_for("default", "portrait", driver_neutral="last")

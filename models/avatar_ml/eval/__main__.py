@@ -17,6 +17,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clip", required=True, type=Path, help="source clip (mp4); its frames are the ground truth in self-reenactment")
     p.add_argument("--out", required=True, type=Path, help="output directory (metrics.json, side_by_side.mp4)")
     p.add_argument("--driver", type=Path, help="cross-reenactment: drive the clip's source frame with this clip's motion")
+    p.add_argument("--driver-neutral", choices=["first", "closed-mouth"], default="first",
+                   help="cross-reenactment: the driver's retarget neutral frame, its first valid frame (default) or its "
+                        "first with the mouth closed (a driver starting mid-word otherwise pushes the target's lips "
+                        "through each other whenever it closes its mouth)")
     p.add_argument("--source-frame", type=int, default=0, help="frame of --clip used as the one-shot source (default 0)")
     p.add_argument("--frames", type=int, default=150, help="frames to evaluate (default 150)")
     p.add_argument("--size", type=int, default=512, help="render size (default 512)")
@@ -56,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = evaluate(EvalOptions(
-            model=a.model, clip=a.clip, out=a.out, driver=a.driver, source_frame=a.source_frame,
+            model=a.model, clip=a.clip, out=a.out, driver=a.driver, driver_neutral=a.driver_neutral, source_frame=a.source_frame,
             frames=a.frames, out_size=a.size, crop=a.crop, degraded=not a.no_degraded,
             degraded_stride=a.degraded_stride, identity_stride=a.identity_stride, video=not a.no_video,
             train_fraction=a.train_fraction, student_preset=a.student_preset, student_steps=a.student_steps,

@@ -35,6 +35,7 @@ class EvalOptions:
     clip: Path
     out: Path
     driver: Path | None = None
+    driver_neutral: str = "first"  # cross mode: the driver's retarget neutral, "first" or "closed-mouth"
     source_frame: int = 0
     frames: int = 150
     out_size: int = 512
@@ -156,7 +157,7 @@ class Harness:
             first_col = ("real", ctx.real_crops)
             result["methods"] = {"real": self._real_row(frames, track.landmarks, valid, src_emb)}
         else:
-            from ..landmarks.retarget import retarget
+            from ..landmarks.retarget import driver_neutral, retarget
 
             dinfo = probe(o.driver)
             dframes = read_frames(o.driver, o.frames)
@@ -164,7 +165,7 @@ class Harness:
             dtrack = self.extractor.track(dframes, fps=dinfo.fps, source=str(o.driver))
             if not dtrack.valid.any():
                 raise ValueError(f"no face found in driver {o.driver}")
-            neutral = int(np.nonzero(dtrack.valid)[0][0])
+            neutral = driver_neutral(dtrack, o.driver_neutral)
             rt = retarget(dtrack, neutral, source_lm, (w, h))
             valid = rt.valid & np.all(np.isfinite(rt.landmarks), axis=(1, 2))
             driving = _hold_invalid(rt.landmarks, valid)
@@ -176,6 +177,7 @@ class Harness:
             result["mode"] = "cross"
             result["driver"] = str(o.driver)
             result["driver_neutral_frame"] = neutral
+            result["driver_neutral"] = o.driver_neutral
             first_col = ("driver", [apply_crop(f, dboxes, t) for t, f in enumerate(dframes)])
             result["methods"] = {"driver": self._real_row(dframes, dtrack.landmarks, dtrack.valid, src_emb, driver=True)}
         result["frames"] = int(len(ctx.driving))

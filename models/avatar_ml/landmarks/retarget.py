@@ -39,6 +39,39 @@ def face_proportions(metric: np.ndarray) -> np.ndarray:
     return np.stack([w, h, (w + h) / 2], axis=-1)
 
 
+NEUTRAL_CHOICES = ("first", "closed-mouth")
+
+
+def closed_mouth_frame(driver: LandmarkTrack, tol: float = 0.02) -> int:
+    """The driver's first valid frame whose mouth opening (teacher.topology.mouth_opening: inner-lip gap
+    over mouth width) is within `tol` of its smallest: a retarget neutral with the mouth closed.
+
+    Why: `retarget` transfers the expression as a difference from the neutral frame, onto a target whose
+    mouth is (normally) closed. A neutral with the mouth open (WDA_KatieHill_000's frame 0: 0.198, more
+    open than 53 % of its frames) turns every more-closed driver frame into lips pushed through each
+    other on the target (lower inner lip above the upper one). Raises ValueError without a valid frame."""
+    from ..teacher.topology import mouth_opening
+
+    valid = np.nonzero(driver.valid & np.all(np.isfinite(driver.landmarks), axis=(1, 2)))[0]
+    if len(valid) == 0:
+        raise ValueError("the driver has no valid frame")
+    o = mouth_opening(driver.landmarks[valid])
+    return int(valid[np.nonzero(o <= o.min() + tol)[0][0]])
+
+
+def driver_neutral(driver: LandmarkTrack, choice: str = "first") -> int:
+    """The retarget neutral frame of `driver`: "first" (its first valid frame) or "closed-mouth"
+    (`closed_mouth_frame`). Raises ValueError for another choice or a driver without a valid frame."""
+    if choice not in NEUTRAL_CHOICES:
+        raise ValueError(f"unknown driver neutral {choice!r} ({' or '.join(NEUTRAL_CHOICES)})")
+    if choice == "closed-mouth":
+        return closed_mouth_frame(driver)
+    valid = np.nonzero(driver.valid)[0]
+    if len(valid) == 0:
+        raise ValueError("the driver has no valid frame")
+    return int(valid[0])
+
+
 def _split(pose: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     scale = np.linalg.norm(pose[..., :3, 0], axis=-1)
     return pose[..., :3, :3] / scale[..., None, None], scale, pose[..., :3, 3]

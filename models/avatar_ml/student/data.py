@@ -11,6 +11,9 @@
   the retargeted landmarks moved by a random in-plane head motion (`random_head_motion`), so a
   portrait student also sees the head far from where the source shows it (a portrait has no real
   frames, and the library's retargeted motion stays within ~0.3 face heights of the neutral pose).
+- **Parted lips** (`lip_part`, recipe v3 for portraits): a share of the teacher renders is driven with
+  the lower lip lowered to a random small-to-medium opening (`part_lips`), so a portrait student sees
+  lips parted without the upper lip raised (talking), which the library's open mouths rarely show.
 """
 
 from __future__ import annotations
@@ -134,19 +137,75 @@ def random_head_motion(lm: np.ndarray, neutral: np.ndarray, size: tuple[int, int
     return out
 
 
+LIP_PART_OPENING = (0.05, 0.4)  # target mouth openings (inner-lip gap / mouth width) of `part_lips`
+# MediaPipe lower-lip points (inner and outer contour, the ring between them), corners excluded: they
+# move fully with the parted lower lip; the corners stay put
+LOWER_LIP = np.array([95, 88, 178, 87, 14, 317, 402, 318, 324, 146, 91, 181, 84, 17, 314, 405, 321, 375,
+                      96, 89, 179, 86, 15, 316, 403, 319, 325, 77, 90, 180, 85, 16, 315, 404, 320, 307])
+MOUTH_CORNERS = np.array([78, 308, 61, 291, 62, 292, 76, 306])
+UPPER_LIP = np.array([191, 80, 81, 82, 13, 312, 311, 310, 415, 185, 40, 39, 37, 0, 267, 269, 270, 409,
+                      183, 42, 41, 38, 12, 268, 271, 272, 407, 184, 74, 73, 72, 11, 302, 303, 304, 408])
+
+
+def part_lips(lm: np.ndarray, size: tuple[int, int], target_opening: float) -> np.ndarray:
+    """Driving landmarks (478,3), normalised to a `size` = (width, height) frame, with the lips parted
+    to `target_opening` (teacher.topology.mouth_opening: inner-lip gap over inner mouth width) by
+    lowering the lower lip and the chin below it (a jaw drop that does not retract the lips); the upper
+    lip, the corners and everything above the corner line stay put. Unchanged if the mouth is already at
+    least that open. The weight falls off sideways (full within the mouth, zero at 1.6 half-widths)
+    and is full from 0.3 half-widths below the corner line down. Returns (478,3) float32."""
+    from ..teacher.topology import mouth_opening
+
+    w, h = size
+    out = np.array(lm, np.float32, copy=True)
+    cur = float(mouth_opening(out))
+    if cur >= target_opening:
+        return out
+    px = np.asarray(lm, np.float64)[:, :2] * np.array([w, h])
+    left, right = px[78], px[308]
+    half = float(np.linalg.norm(right - left)) / 2
+    if half < 1e-6:
+        return out
+    ex = (right - left) / (2 * half)
+    ey = np.array([-ex[1], ex[0]])
+    centre = (left + right) / 2
+    if float((px[152] - centre) @ ey) < 0:  # "down" points to the chin
+        ey = -ey
+    u = (px - centre) @ ex
+    v = (px - centre) @ ey
+    wu = np.clip(1 - (u / (1.6 * half)) ** 2, 0, 1)
+    wv = np.clip(v / (0.3 * half), 0, 1)
+    wv[LOWER_LIP] = 1.0
+    wv[MOUTH_CORNERS] = 0.0
+    wv[UPPER_LIP] = 0.0  # a closed mouth's upper inner lip may sit below the corner line
+    delta = (target_opening - cur) * 2 * half  # pixels: the added gap at the mouth's middle
+    moved = px + (wu * wv)[:, None] * delta * ey
+    out[:, 0] = moved[:, 0] / w
+    out[:, 1] = moved[:, 1] / h
+    return out
+
+
 def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, ref: ReferenceSquare,
                     count: int, progress: ProgressFn | None = None, seed: int = 0,
                     exclude_sha256: str | None = None,
                     exclude_names: tuple[str, ...] = (), matte: str = "grabcut",
-                    head_motion: float = 0.0) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                    head_motion: float = 0.0, lip_part: float = 0.0,
+                    neutral: str = "first") -> tuple[np.ndarray, np.ndarray, list[str]]:
     """`count` teacher frames (256x256 uint8, reference square) over the retargeted motion library,
     with their driving landmarks (reference coordinates). `neutral_px`: (478,3) in source-frame coordinates.
     `matte`: the teacher's person matte, "grabcut" (its own) or "selfie" (the learned selfie matte).
     `head_motion`: the share of frames (0..1, drawn per frame) whose driving landmarks get a random
-    in-plane head motion (`random_head_motion`) on top of the retargeted one."""
+    in-plane head motion (`random_head_motion`) on top of the retargeted one.
+    `lip_part`: the share of frames (0..1, drawn per frame) whose lips are parted (`part_lips`) to an
+    opening drawn uniformly from `LIP_PART_OPENING`, before any head motion.
+    `neutral`: each library clip's retarget neutral frame, "first" (its first valid frame) or
+    "closed-mouth" (`landmarks.retarget.closed_mouth_frame`: no lips pushed through each other when the
+    clip starts with the mouth open)."""
     if not 0.0 <= head_motion <= 1.0:
         raise ValueError(f"head_motion must be in [0, 1], got {head_motion}")
-    from ..landmarks.retarget import retarget
+    if not 0.0 <= lip_part <= 1.0:
+        raise ValueError(f"lip_part must be in [0, 1], got {lip_part}")
+    from ..landmarks.retarget import driver_neutral, retarget
     from ..teacher import TeacherConfig, TeacherRenderer
 
     side = int(round(ref.side))
@@ -164,6 +223,7 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
         raise ValueError(f"unknown teacher matte {matte!r} (grabcut or selfie)")
     drivers = motion_drivers(exclude_sha256 or source.sha256, exclude_names=exclude_names)
     rng = np.random.default_rng(seed)
+    lip_rng = np.random.default_rng([seed, 1])  # its own stream: the frames picked and head motions stay as without it
     per = int(np.ceil(count / max(len(drivers), 1)))
     lms = []
     names = []
@@ -171,12 +231,15 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
         valid = np.nonzero(track.valid)[0]
         if len(valid) == 0:
             continue
-        rt = retarget(track, int(valid[0]), neutral_px, (source.width, source.height))
+        rt = retarget(track, driver_neutral(track, neutral), neutral_px, (source.width, source.height))
         ok = np.nonzero(rt.valid & np.all(np.isfinite(rt.landmarks), axis=(1, 2)))[0]
         pick = np.sort(rng.choice(ok, size=min(per, len(ok)), replace=False))
         driven = rt.landmarks[pick]
+        size = (source.width, source.height)
+        if lip_part > 0:
+            driven = np.stack([part_lips(d, size, float(lip_rng.uniform(*LIP_PART_OPENING)))
+                               if lip_rng.random() < lip_part else d for d in driven])
         if head_motion > 0:
-            size = (source.width, source.height)
             driven = np.stack([random_head_motion(d, neutral_px, size, rng) if rng.random() < head_motion else d
                                for d in driven])
         lms.append(ref.to_reference(driven))
@@ -194,7 +257,7 @@ def teacher_renders(source: Source, neutral_frame: int, neutral_px: np.ndarray, 
 def build_training_set(source: Source, extractor, train_frames: int, teacher_count: int,
                        progress: ProgressFn | None = None, track=None,
                        exclude_motion: tuple[str, ...] = (), matte: str = "grabcut",
-                       head_motion: float = 0.0) -> TrainingSet:
+                       head_motion: float = 0.0, lip_part: float = 0.0, driver_neutral: str = "first") -> TrainingSet:
     """Everything `train` fits on. `train_frames`: how many leading clip frames are training data."""
     if track is None:
         track = track_source(source, extractor, train_frames if source.kind == "clip" else 1, progress)
@@ -209,7 +272,8 @@ def build_training_set(source: Source, extractor, train_frames: int, teacher_cou
     neutral = ref.to_reference(neutral_px)
     source_rgb = ref.crop(source.frames[neutral_frame], OUT_SIZE)
     t_frames, t_lm, names = teacher_renders(source, neutral_frame, neutral_px, ref, teacher_count, progress,
-                                            exclude_names=exclude_motion, matte=matte, head_motion=head_motion)
+                                            exclude_names=exclude_motion, matte=matte, head_motion=head_motion,
+                                            lip_part=lip_part, neutral=driver_neutral)
     if source.kind == "clip":
         r_idx = valid[valid < train_frames]
         r_frames = np.stack([ref.crop(source.frames[i], OUT_SIZE) for i in r_idx])

@@ -1,6 +1,6 @@
 """CLI: `python -m avatar_ml.student.train --source <portrait.jpg|clip.mp4> --out <dir>
 [--resume] [--steps N] [--preset fast|default] [--time-budget-s S] [--train-fraction F] [--threads 1]
-[--teacher-matte selfie|grabcut] [--teacher-renders N] [--head-motion P] [--exclude-motion CLIP]`.
+[--teacher-matte selfie|grabcut] [--teacher-renders N] [--head-motion P] [--lip-part P] [--driver-neutral first|closed-mouth] [--exclude-motion CLIP]`.
 
 Trains one identity's student and leaves in `<dir>`: `student.onnx`, `preview.png`, `gates.json`,
 `gate_report.txt`, `previews/step_*.png` and, last of all and atomically, `manifest.json`.
@@ -60,6 +60,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--head-motion", type=float, default=None, metavar="P",
                    help="share (0..1) of the teacher renders driven with a random in-plane head motion on top of "
                         "the retargeted library motion (default: 0.5 for a portrait, 0 for a clip)")
+    p.add_argument("--lip-part", type=float, default=None, metavar="P",
+                   help="share (0..1) of the teacher renders driven with the lips parted to a random small-to-medium "
+                        "opening (data.part_lips; default: trainer.PORTRAIT_LIP_PART for a portrait, 0 for a clip)")
+    p.add_argument("--driver-neutral", choices=["first", "closed-mouth"], default=None,
+                   help="each motion-library clip's retarget neutral frame for the teacher renders: its first frame, or "
+                        "its first frame with the mouth closed (landmarks.retarget.closed_mouth_frame; default: "
+                        "trainer.PORTRAIT_DRIVER_NEUTRAL for a portrait, first for a clip)")
     p.add_argument("--exclude-motion", action="append", default=[], metavar="CLIP",
                    help="leave this motion-library clip (e.g. d10.mp4) out of the teacher renders (repeatable); "
                         "the source's own clip is always left out")
@@ -72,6 +79,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--teacher-renders must be >= 1")
     if a.head_motion is not None and not 0.0 <= a.head_motion <= 1.0:
         p.error("--head-motion must be in [0, 1]")
+    if a.lip_part is not None and not 0.0 <= a.lip_part <= 1.0:
+        p.error("--lip-part must be in [0, 1]")
     if not 0.05 <= a.train_fraction <= 1.0:
         p.error("--train-fraction must be in [0.05, 1]")
     return a
@@ -131,7 +140,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
     face = check_faces(src, extractor)
     log(f"train: {src.kind} {src.path.name} {src.width}x{src.height}, {len(src.frames)} frames read, face {face.as_dict()}")
     em.progress("prepare", 1, 3)
-    recipe = recipe_for(a.preset, src.kind, a.steps, a.head_motion, a.teacher_renders)
+    recipe = recipe_for(a.preset, src.kind, a.steps, a.head_motion, a.teacher_renders, a.lip_part,
+                        a.driver_neutral)
     n = len(src.frames)
     train_frames = max(1, int(round(a.train_fraction * n))) if src.kind == "clip" else 1
     key = {"source_sha256": src.sha256, "preset": a.preset, "recipe": recipe.as_dict(),
@@ -167,7 +177,8 @@ def run(a: argparse.Namespace, em) -> tuple[Path, bool]:
         em.progress("landmarks", 1, 1)
         ts = build_training_set(src, extractor, train_frames, recipe.teacher_frames, prog, track=track,
                                 exclude_motion=tuple(a.exclude_motion), matte=a.teacher_matte,
-                                head_motion=recipe.head_motion)
+                                head_motion=recipe.head_motion, lip_part=recipe.lip_part,
+                                driver_neutral=recipe.driver_neutral)
         track_lm, track_valid = track.landmarks, track.valid
         np.savez(work / "track.tmp.npz", landmarks=track_lm, valid=track_valid)
         os.replace(work / "track.tmp.npz", track_path)

@@ -40,6 +40,8 @@ class Recipe:
     eval_frames: int = 40
     seed: int = 0
     head_motion: float = 0.0  # share of teacher renders given a random head motion (data.random_head_motion)
+    lip_part: float = 0.0  # share of teacher renders with the lips parted (data.part_lips)
+    driver_neutral: str = "first"  # the library clips' retarget neutral: "first" or "closed-mouth" (data.teacher_renders)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,10 +58,15 @@ PRESETS: dict[str, Recipe] = {
 # portraits have no real frames of the head moving: half their teacher renders get a random head motion
 # (models/README.md, "Portrait-only onboarding"); clips learn the motion from their own frames
 PORTRAIT_HEAD_MOTION = 0.5
+# portraits' share of teacher renders with parted lips (data.part_lips): off until measured
+PORTRAIT_LIP_PART = 0.0
+# portraits' retarget neutral of the library clips (data.teacher_renders): off ("first") until measured
+PORTRAIT_DRIVER_NEUTRAL = "first"
 
 
 def recipe_for(preset: str, source_kind: str, steps: int | None = None, head_motion: float | None = None,
-               teacher_frames: int | None = None) -> Recipe:
+               teacher_frames: int | None = None, lip_part: float | None = None,
+               driver_neutral: str | None = None) -> Recipe:
     """The recipe of `preset` for a "clip" or "portrait" source: portraits get `PORTRAIT_HEAD_MOTION`
     unless `head_motion` (0..1) is given; `steps` and `teacher_frames` override the preset's."""
     r = PRESETS[preset]
@@ -72,6 +79,16 @@ def recipe_for(preset: str, source_kind: str, steps: int | None = None, head_mot
     if not 0.0 <= head_motion <= 1.0:
         raise ValueError(f"head_motion must be in [0, 1], got {head_motion}")
     r = replace(r, head_motion=float(head_motion))
+    if lip_part is None:
+        lip_part = PORTRAIT_LIP_PART if source_kind == "portrait" else 0.0
+    if not 0.0 <= lip_part <= 1.0:
+        raise ValueError(f"lip_part must be in [0, 1], got {lip_part}")
+    r = replace(r, lip_part=float(lip_part))
+    if driver_neutral is None:
+        driver_neutral = PORTRAIT_DRIVER_NEUTRAL if source_kind == "portrait" else "first"
+    if driver_neutral not in ("first", "closed-mouth"):
+        raise ValueError(f"driver_neutral must be 'first' or 'closed-mouth', got {driver_neutral!r}")
+    r = replace(r, driver_neutral=driver_neutral)
     if steps is not None:
         r = replace(r, steps=int(steps), checkpoint_every=min(r.checkpoint_every, max(10, steps // 5)))
     return r
