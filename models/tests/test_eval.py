@@ -294,6 +294,7 @@ def test_cli_cross_reenactment_records_a_closed_mouth_driver_neutral(tmp_path):
 
     with pytest.raises(SystemExit):
         parse_args(["--model", "teacher", "--clip", str(MEDIA / "d18.mp4"), "--out", str(tmp_path), "--driver-neutral", "x"])
+    assert parse_args(["--model", "teacher", "--clip", str(MEDIA / "d18.mp4"), "--out", str(tmp_path)]).driver_neutral == "closed-mouth"
     out = tmp_path / "cross"
     cmd = [sys.executable, "-m", "avatar_ml.eval", "--model", "teacher", "--clip", str(MEDIA / "d18.mp4"),
            "--driver", str(MEDIA / "WDA_KatieHill_000.mp4"), "--driver-neutral", "closed-mouth", "--frames", "12",

@@ -17,10 +17,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clip", required=True, type=Path, help="source clip (mp4); its frames are the ground truth in self-reenactment")
     p.add_argument("--out", required=True, type=Path, help="output directory (metrics.json, side_by_side.mp4)")
     p.add_argument("--driver", type=Path, help="cross-reenactment: drive the clip's source frame with this clip's motion")
-    p.add_argument("--driver-neutral", choices=["first", "closed-mouth"], default="first",
-                   help="cross-reenactment: the driver's retarget neutral frame, its first valid frame (default) or its "
-                        "first with the mouth closed (a driver starting mid-word otherwise pushes the target's lips "
-                        "through each other whenever it closes its mouth)")
+    p.add_argument("--driver-neutral", choices=["first", "closed-mouth"], default="closed-mouth",
+                   help="cross-reenactment: the driver's retarget neutral frame, its first frame with the mouth closed "
+                        "(default: a driver starting mid-word otherwise pushes the target's lips through each other "
+                        "whenever it closes its mouth; the live server's calibration picks closed mouths too) or its "
+                        "first valid frame (how cross rows were measured before 2026-11-30)")
     p.add_argument("--source-frame", type=int, default=0, help="frame of --clip used as the one-shot source (default 0)")
     p.add_argument("--frames", type=int, default=150, help="frames to evaluate (default 150)")
     p.add_argument("--size", type=int, default=512, help="render size (default 512)")

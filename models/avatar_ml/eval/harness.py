@@ -35,7 +35,7 @@ class EvalOptions:
     clip: Path
     out: Path
     driver: Path | None = None
-    driver_neutral: str = "first"  # cross mode: the driver's retarget neutral, "first" or "closed-mouth"
+    driver_neutral: str = "closed-mouth"  # cross mode: the driver's retarget neutral, "closed-mouth" or "first"
     source_frame: int = 0
     frames: int = 150
     out_size: int = 512
