@@ -429,17 +429,24 @@ def test_portraits_get_head_motion_by_default_and_clips_do_not():
         recipe_for("default", "portrait", teacher_frames=0)
 
 
-def test_teacher_renders_with_head_motion_move_the_driving_head():
-    """head_motion=1: every render's driving landmarks are the library's motion moved by a random head
-    motion; head_motion=0: exactly the renders without it."""
+def _portrait_neutral_and_reference():
+    """The test portrait loaded, its landmarks (478,3) and its reference square, as `train` makes them."""
     from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
-    from avatar_ml.student.data import teacher_renders, track_source
+    from avatar_ml.student.data import track_source
     from avatar_ml.student.reference import reference_square
     from avatar_ml.student.source import load_source
 
     src = load_source(PORTRAIT)
     neutral = track_source(src, FaceLandmarkExtractor(threads=1), 1).landmarks[0]
-    ref = reference_square(neutral, src.width, src.height)
+    return src, neutral, reference_square(neutral, src.width, src.height)
+
+
+def test_teacher_renders_with_head_motion_move_the_driving_head():
+    """head_motion=1: every render's driving landmarks are the library's motion moved by a random head
+    motion; head_motion=0: exactly the renders without it."""
+    from avatar_ml.student.data import teacher_renders
+
+    src, neutral, ref = _portrait_neutral_and_reference()
     plain, lm0, _ = teacher_renders(src, 0, neutral, ref, 5)
     again, lm0b, _ = teacher_renders(src, 0, neutral, ref, 5, head_motion=0.0)
     moved, lm1, _ = teacher_renders(src, 0, neutral, ref, 5, head_motion=1.0)
@@ -513,15 +520,10 @@ def test_lip_part_recipe_field_defaults_and_bounds():
 def test_teacher_renders_with_lip_part_open_the_driving_mouths():
     """lip_part=1: every render's driving mouth is at least LIP_PART_OPENING[0] open; lip_part=0: exactly
     the renders without it."""
-    from avatar_ml.landmarks.extractor import FaceLandmarkExtractor
-    from avatar_ml.student.data import LIP_PART_OPENING, teacher_renders, track_source
-    from avatar_ml.student.reference import reference_square
-    from avatar_ml.student.source import load_source
+    from avatar_ml.student.data import LIP_PART_OPENING, teacher_renders
     from avatar_ml.teacher.topology import mouth_opening
 
-    src = load_source(PORTRAIT)
-    neutral = track_source(src, FaceLandmarkExtractor(threads=1), 1).landmarks[0]
-    ref = reference_square(neutral, src.width, src.height)
+    src, neutral, ref = _portrait_neutral_and_reference()
     plain, lm0, _ = teacher_renders(src, 0, neutral, ref, 6)
     again, lm0b, _ = teacher_renders(src, 0, neutral, ref, 6, lip_part=0.0)
     parted, lm1, _ = teacher_renders(src, 0, neutral, ref, 6, lip_part=1.0)
