@@ -51,6 +51,12 @@ function build(): object {
     401: { description: 'Missing or wrong admin token', content: json(ApiError) },
     404: { description: 'No such identity, version or job', content: json(ApiError) },
   };
+  /** What the upload checks refuse, on the admin's and on the self-onboarding upload alike. */
+  const uploadErrors = {
+    413: { description: 'Upload, image or clip too large', content: json(ApiError) },
+    415: { description: 'Not an accepted image or video type or codec', content: json(ApiError) },
+    422: { description: 'Refused: no face, several faces, face too small, clip too long, unreadable', content: json(ApiError) },
+  };
   const idParams = z.object({ id: identityIdSchema });
   const versionParams = z.object({ id: identityIdSchema, v: z.coerce.number().int().positive() });
   const jobParams = z.object({ id: jobIdSchema });
@@ -77,9 +83,7 @@ function build(): object {
     responses: {
       201: { description: 'Accepted; the job is queued', content: json(uploadAcceptedSchema) },
       ...errors,
-      413: { description: 'Upload, image or clip too large', content: json(ApiError) },
-      415: { description: 'Not an accepted image or video type or codec', content: json(ApiError) },
-      422: { description: 'Refused: no face, several faces, face too small, clip too long, unreadable', content: json(ApiError) },
+      ...uploadErrors,
     },
   });
   r.registerPath({ method: 'get', path: '/api/identities', summary: 'List identities', security, responses: { 200: { description: 'Identities', content: json(z.object({ identities: z.array(IdentityListItem) })) }, 401: errors[401] } });
@@ -130,9 +134,7 @@ function build(): object {
       201: { description: 'Accepted; the job is queued', content: json(selfUploadAcceptedSchema) },
       ...selfErrors,
       403: { description: 'Self-onboarding is off (SELF_ONBOARDING_OFF)', content: json(ApiError) },
-      413: { description: 'Upload, image or clip too large', content: json(ApiError) },
-      415: { description: 'Not an accepted image or video type or codec', content: json(ApiError) },
-      422: { description: 'Refused: no face, several faces, face too small, clip too long, unreadable', content: json(ApiError) },
+      ...uploadErrors,
       429: { description: 'Too many self-onboarding jobs waiting or running (SELF_QUEUE_FULL)', content: json(ApiError) },
     },
   });
