@@ -121,6 +121,19 @@ def corner_rows(image: torch.Tensor, size: int) -> torch.Tensor:
     return torch.cat([img, v01, v10, v11], dim=2).reshape(size * size, 4 * c)
 
 
+def top_left_planar(px: torch.Tensor, py: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The bilinear cell of planar positions px, py (B, P) in [0,1] (pixel centres at (i+0.5)/size,
+    border-clamped as in bilinear_sample) -> (idx (B*P,) int64 row of the top-left pixel in a
+    flattened size x size image, fx, fy (B, P) the fractions towards the next column / row)."""
+    x = torch.clamp(px * size - 0.5, 0.0, size - 1.0)
+    y = torch.clamp(py * size - 0.5, 0.0, size - 1.0)
+    x0 = torch.clamp(torch.floor(x), 0.0, size - 2.0)
+    y0 = torch.clamp(torch.floor(y), 0.0, size - 2.0)
+    fx, fy = x - x0, y - y0
+    idx = (y0 * size + x0).to(torch.int64).reshape(-1)  # exact in float32 below 2**24
+    return idx, fx, fy
+
+
 def corner_weights(px: torch.Tensor, py: torch.Tensor, size: int,
                    gain: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Where and how much `corner_rows` rows count in a bilinear lookup, from planar coordinates.
@@ -129,12 +142,7 @@ def corner_weights(px: torch.Tensor, py: torch.Tensor, size: int,
     -> (idx (B*P,) int64 top-left rows, w (B, P, 4) gain times the weights of [v00, v01, v10, v11]).
     Planar on purpose: with (P, 2) positions onnxruntime resizes and slices channels-last, ~3x
     slower per value than the planar (1, 2, H, W) resize."""
-    x = torch.clamp(px * size - 0.5, 0.0, size - 1.0)
-    y = torch.clamp(py * size - 0.5, 0.0, size - 1.0)
-    x0 = torch.clamp(torch.floor(x), 0.0, size - 2.0)
-    y0 = torch.clamp(torch.floor(y), 0.0, size - 2.0)
-    fx, fy = x - x0, y - y0
-    idx = (y0 * size + x0).to(torch.int64).reshape(-1)  # exact in float32 below 2**24
+    idx, fx, fy = top_left_planar(px, py, size)
     top, bottom = gain - gain * fy, gain * fy
     tx, bx = top * fx, bottom * fx
     return idx, torch.stack([top - tx, tx, bottom - bx, bx], dim=2)
@@ -169,12 +177,8 @@ def sample_corner_rows(rows: torch.Tensor, idx: torch.Tensor, w: torch.Tensor, a
 
 def bilinear_sample_planar(image: torch.Tensor, px: torch.Tensor, py: torch.Tensor, size: int) -> torch.Tensor:
     """`bilinear_sample` (the same arithmetic) from planar positions px, py (B, P) -> (B, P, C)."""
-    x = torch.clamp(px * size - 0.5, 0.0, size - 1.0)
-    y = torch.clamp(py * size - 0.5, 0.0, size - 1.0)
-    x0 = torch.clamp(torch.floor(x), 0.0, size - 2.0)
-    y0 = torch.clamp(torch.floor(y), 0.0, size - 2.0)
-    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
-    flat = (y0 * size + x0).to(torch.int64).reshape(-1)
+    flat, fx, fy = top_left_planar(px, py, size)
+    fx, fy = fx[..., None], fy[..., None]
     shape = (px.shape[0], px.shape[1], image.shape[1])
     v00, v01, v10, v11 = (image.index_select(0, flat + o).reshape(shape) for o in (0, 1, size, size + 1))
     top = v00 + (v01 - v00) * fx
@@ -310,14 +314,20 @@ class StudentNet(nn.Module):
         wf = bilinear_sample(feat, p128.permute(0, 2, 3, 1).reshape(b, -1, 2), FEAT_SIZE)  # (B,P,16)
         wf = wf.reshape(b, FEAT_SIZE, FEAT_SIZE, FEAT_CH).permute(0, 3, 1, 2)
         hm = heatmaps(xy.index_select(1, self.region_idx), FEAT_SIZE, 2.0 / FEAT_SIZE)
-        o = self.decode(wf, hm)  # (B,7,128,128): residual, generated RGB, blend mask (logits)
-        res, gen, m = torch.tanh(o[:, 0:3]) * 0.5, torch.sigmoid(o[:, 3:6]), torch.sigmoid(o[:, 6:7])
-        keep = 1 - m  # the warped reference's share
-        add = res * keep + gen * m
-        up = F.interpolate(torch.cat([add, keep], dim=1), size=(OUT_SIZE, OUT_SIZE), mode="bilinear",
-                           align_corners=False).permute(0, 2, 3, 1)
+        up = self.composite_terms(wf, hm).permute(0, 2, 3, 1)
         wrgb = bilinear_sample(rgb, p256.permute(0, 2, 3, 1).reshape(b, -1, 2), OUT_SIZE)
         return wrgb.reshape(b, OUT_SIZE, OUT_SIZE, 3) * up[..., 3:4] + up[..., 0:3]
+
+    def composite_terms(self, wf: torch.Tensor, hm: torch.Tensor) -> torch.Tensor:
+        """The decoder's share of the frame, upsampled: wf, hm as in `decode` -> (B,4,256,256) planar,
+        channels 0-2 the colour to add (RGB residual over the kept reference plus generated RGB over
+        the rest), channel 3 the warped reference's share (1 - blend mask)."""
+        o = self.decode(wf, hm)
+        res, gen, m = torch.tanh(o[:, 0:3]) * 0.5, torch.sigmoid(o[:, 3:6]), torch.sigmoid(o[:, 6:7])
+        keep = 1 - m
+        add = res * keep + gen * m
+        return F.interpolate(torch.cat([add, keep], dim=1), size=(OUT_SIZE, OUT_SIZE), mode="bilinear",
+                             align_corners=False)
 
     def decode(self, wf: torch.Tensor, hm: torch.Tensor) -> torch.Tensor:
         """wf (B,16,128,128) warped features, hm (B,20,128,128) region heatmaps -> (B,7,128,128):
@@ -346,12 +356,7 @@ class StudentNet(nn.Module):
         wf = bilinear_sample_planar(self.baked_feat, p128[:, 0].reshape(b, -1), p128[:, 1].reshape(b, -1), FEAT_SIZE)
         wf = wf.reshape(b, FEAT_SIZE, FEAT_SIZE, FEAT_CH).permute(0, 3, 1, 2)
         hm = heatmaps(xy.index_select(1, self.region_idx), FEAT_SIZE, 2.0 / FEAT_SIZE)
-        o = self.decode(wf, hm)
-        res, gen, m = torch.tanh(o[:, 0:3]) * 0.5, torch.sigmoid(o[:, 3:6]), torch.sigmoid(o[:, 6:7])
-        keep = 1 - m
-        add = res * keep + gen * m
-        up = F.interpolate(torch.cat([add, keep], dim=1), size=(OUT_SIZE, OUT_SIZE), mode="bilinear",
-                           align_corners=False)  # (B,4,256,256) planar
+        up = self.composite_terms(wf, hm)  # (B,4,256,256) planar
         # the reference's share, with the table's 0..255 scaled back to [0,1]
         idx, w = corner_weights(p256[:, 0].reshape(b, -1), p256[:, 1].reshape(b, -1), OUT_SIZE,
                                 up[:, 3].reshape(b, -1) * (1.0 / 255.0))
